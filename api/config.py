@@ -1,0 +1,28 @@
+"""Configuration from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def from_environment() -> dict:
+    """Settings read from the environment; `DATABASE_URL` picks the backend (embedded SpatiaLite by default)."""
+    return {
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'gridpatrol.sqlite'}",
+        "PAGE_SIZE_DEFAULT": int(os.environ.get("PAGE_SIZE_DEFAULT", "50")),
+        "PAGE_SIZE_MAX": int(os.environ.get("PAGE_SIZE_MAX", "500")),
+        # flask-smorest
+        "API_TITLE": "Grid patrol API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": os.environ.get(
+            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+        ),
+        "JSON_SORT_KEYS": False,
+    }

@@ -1,0 +1,65 @@
+"""The single customisation point of flask-smorest: our Api, Blueprint and base Schema."""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+import flask_smorest
+import marshmallow as ma
+from flask_smorest.utils import prepare_response
+
+from api import errors
+from api.errors import PROBLEM_JSON
+
+
+class Schema(ma.Schema):
+    """Base schema: unknown fields are an error, in bodies and query strings alike."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class FieldErrorSchema(Schema):
+    in_ = ma.fields.String(data_key="in", metadata={"description": "body, query or header"})
+    field = ma.fields.String(allow_none=True, metadata={"description": "dotted name of the field"})
+    pointer = ma.fields.String(metadata={"description": "JSON pointer into the request body"})
+    code = ma.fields.String(metadata={"description": "the rule broken, e.g. ring-not-closed"})
+    detail = ma.fields.String()
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem: every error of this API has this shape."""
+
+    type = ma.fields.String(metadata={"example": "urn:grid-patrol:problem:overlaps-sibling"})
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    code = ma.fields.String(metadata={"description": "short, stable name of the problem"})
+    instance = ma.fields.String()
+    errors = ma.fields.List(ma.fields.Nested(FieldErrorSchema))
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        errors.register(self._app)
+
+    def _register_responses(self) -> None:
+        """Every error response in the spec is a problem+json document."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    def query(self, schema: type[ma.Schema] | ma.Schema) -> Any:
+        """Query-string arguments, passed to the view as keyword arguments; unknown ones are refused."""
+        return self.arguments(schema, location="query", unknown=ma.RAISE, as_kwargs=True)

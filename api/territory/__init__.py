@@ -1,0 +1,5 @@
+"""The territorial hierarchy over HTTP."""
+
+from api.territory.resources import BLUEPRINTS
+
+__all__ = ["BLUEPRINTS"]

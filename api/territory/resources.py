@@ -1,0 +1,248 @@
+"""Townships, villages and grid cells: one blueprint per level, built by the same factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from flask import request, url_for
+from flask.views import MethodView
+
+from api.db import db
+from api.extensions import Blueprint
+from api.pagination import page_size_of, paginate
+from api.responses import GEOJSON, etag, json_response, wants_geojson
+from api.territory import schemas as s
+from geo.coords import to_wgs84
+from geo.geojson import to_geojson
+from geo.measure import TOLERANCE_M
+from models.errors import NotFound, PreconditionFailed, PreconditionRequired
+from models.territory import GRID_CELL, TOWNSHIP, VILLAGE, Level
+from models.territory_service import (
+    coverage_gaps,
+    create_unit,
+    locate_cell,
+    retire_unit,
+    unit_filters,
+    unit_row,
+    unit_select,
+    update_unit,
+)
+
+_NOT_PROPERTIES = ("boundary_geojson", "centroid_lon", "centroid_lat")
+
+
+def unit_dict(row: dict[str, Any]) -> dict[str, Any]:
+    """A unit row (see `unit_select`) as the API shows it; the GeoJSON text from the database goes in unparsed."""
+    out = {k: v for k, v in row.items() if k not in _NOT_PROPERTIES}
+    out["area_m2"] = round(row["area_m2"], 1)
+    out["centroid"] = {"type": "Point", "coordinates": [round(row["centroid_lon"], 7), round(row["centroid_lat"], 7)]}
+    out["boundary"] = orjson.Fragment(row["boundary_geojson"])
+    return out
+
+
+def feature(item: dict[str, Any]) -> dict[str, Any]:
+    properties = {k: v for k, v in item.items() if k not in ("id", "boundary")}
+    return {"type": "Feature", "id": item["id"], "geometry": item["boundary"], "properties": properties}
+
+
+def expected_version() -> int | None:
+    """The version named by If-Match (None for `*`); a write without If-Match is refused with 428."""
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired(
+            "send If-Match with the ETag of the version you are changing (GET it first), or * for any version"
+        )
+    if header.strip() == "*":
+        return None
+    value = header.strip()
+    if value.startswith('"') and value.endswith('"') and value[1:-1].isdigit():
+        return int(value[1:-1])
+    raise PreconditionFailed(f'If-Match {header!r} is not an ETag of this API (they look like "3")')
+
+
+def item_response(level: Level, unit_id: int, status: int = 200) -> Any:
+    row = unit_row(db.session(), level, unit_id)
+    headers = {"ETag": etag(row["version"])}
+    if status == 201:
+        headers["Location"] = url_for(f"{request.blueprint}.Item", unit_id=unit_id)
+    return json_response(unit_dict(row), status, headers=headers)
+
+
+def make_blueprint(
+    level: Level,
+    url: str,
+    *,
+    item_schema: type,
+    page_schema: type,
+    create_schema: type,
+    list_args: type,
+    filters: tuple[str, ...] = (),
+) -> Blueprint:
+    """The standard resource of a level: list, create, get, patch (If-Match), retire."""
+    label = level.label
+    blp = Blueprint(url, __name__, url_prefix=f"/api/v1/{url}", description=f"{label.capitalize()}s")
+
+    @blp.route("")
+    class Collection(MethodView):
+        @blp.query(list_args)
+        @blp.response(200, page_schema)
+        @blp.alt_response(200, schema=s.FeatureCollectionSchema, content_type=GEOJSON, success=True)
+        @blp.doc(
+            summary=f"List {label}s",
+            description=f"Active {label}s in code order, paginated; `include_retired=true` adds retired ones. "
+            "Answers a GeoJSON FeatureCollection with `format=geojson` or `Accept: application/geo+json`.",
+        )
+        def get(
+            self,
+            page: int,
+            page_size: int | None = None,
+            include_retired: bool = False,
+            name: str | None = None,
+            code: str | None = None,
+            format: str | None = None,  # noqa: A002
+            **equals: int,
+        ) -> Any:
+            model = level.model
+            where = unit_filters(
+                level, equals=equals, name=name, code_prefix=code, include_retired=include_retired
+            )
+            rows, meta = paginate(
+                db.session(), unit_select(level), model, where, [model.code, model.id], page, page_size_of(page_size)
+            )
+            items = [unit_dict(row) for row in rows]
+            if wants_geojson(format):
+                collection = {"type": "FeatureCollection", "features": [feature(i) for i in items], **meta}
+                return json_response(collection, mimetype=GEOJSON)
+            return json_response({"items": items, **meta})
+
+        @blp.arguments(create_schema)
+        @blp.response(201, item_schema)
+        @blp.doc(
+            summary=f"Create a {label}",
+            description=f"The boundary must be valid, lie within its parent and not overlap active sibling "
+            f"{label}s, both up to the {TOLERANCE_M:g} m digitising tolerance. Answers the record with its "
+            "ETag and Location.",
+        )
+        def post(self, data: dict[str, Any]) -> Any:
+            parent_id = data.pop(level.parent_fk) if level.parent_fk else None
+            unit = create_unit(db.session(), level=level, parent_id=parent_id, **data)
+            return item_response(level, unit.id, 201)
+
+    @blp.route("/<int:unit_id>")
+    class Item(MethodView):
+        @blp.response(200, item_schema)
+        @blp.doc(summary=f"Get a {label}", description="Retired ones too; the ETag header carries the version.")
+        def get(self, unit_id: int) -> Any:
+            return item_response(level, unit_id)
+
+        @blp.arguments(s.IfMatchSchema, location="headers")
+        @blp.arguments(s.UnitPatchSchema)
+        @blp.response(200, item_schema)
+        @blp.alt_response(412, description="If-Match does not name the current version")
+        @blp.alt_response(428, description="If-Match is missing")
+        @blp.doc(
+            summary=f"Rename or redraw a {label}",
+            description="Requires If-Match with the ETag from a GET. A new boundary is checked like a new one, "
+            "and must still hold every active child.",
+        )
+        def patch(self, _headers: dict[str, Any], data: dict[str, Any], unit_id: int) -> Any:
+            update_unit(db.session(), level=level, unit_id=unit_id, expected_version=expected_version(), **data)
+            return item_response(level, unit_id)
+
+    @blp.route("/<int:unit_id>/retire")
+    class Retirement(MethodView):
+        @blp.arguments(s.IfMatchSchema, location="headers")
+        @blp.response(200, item_schema)
+        @blp.alt_response(409, description="the unit still has active children")
+        @blp.alt_response(412, description="If-Match does not name the current version")
+        @blp.alt_response(428, description="If-Match is missing")
+        @blp.doc(
+            summary=f"Retire a {label}",
+            description="Nothing is deleted: a retired unit keeps its code and history, leaves the default lists, "
+            "and no longer counts in locate or overlap checks. Retire its children first. Retiring twice is "
+            "harmless.",
+        )
+        def post(self, _headers: dict[str, Any], unit_id: int) -> Any:
+            retire_unit(db.session(), level=level, unit_id=unit_id, expected_version=expected_version())
+            return item_response(level, unit_id)
+
+    return blp
+
+
+townships = make_blueprint(
+    TOWNSHIP,
+    "townships",
+    item_schema=s.TownshipSchema,
+    page_schema=s.TownshipPageSchema,
+    create_schema=s.TownshipCreateSchema,
+    list_args=s.UnitListArgs,
+)
+villages = make_blueprint(
+    VILLAGE,
+    "villages",
+    item_schema=s.VillageSchema,
+    page_schema=s.VillagePageSchema,
+    create_schema=s.VillageCreateSchema,
+    list_args=s.VillageListArgs,
+)
+grid_cells = make_blueprint(
+    GRID_CELL,
+    "grid-cells",
+    item_schema=s.GridCellSchema,
+    page_schema=s.GridCellPageSchema,
+    create_schema=s.GridCellCreateSchema,
+    list_args=s.GridCellListArgs,
+)
+
+
+@villages.route("/<int:unit_id>/coverage-gaps")
+class VillageCoverageGaps(MethodView):
+    @villages.response(200, s.CoverageGapsSchema)
+    def get(self, unit_id: int) -> Any:
+        """What no cell covers yet
+
+        The part of the village that no active grid cell covers, as GeoJSON with its area, so that a leader sees
+        what is left unassigned. Gaps nowhere wider than the digitising tolerance are ignored.
+        """
+        result = coverage_gaps(db.session(), unit_id)
+        village, gaps = result.village, result.gaps
+        gap_area = gaps.area_m2 if gaps else 0.0
+        return json_response(
+            {
+                "village_id": village.id,
+                "village_code": village.code,
+                "village_area_m2": round(village.area_m2, 1),
+                "cell_count": result.cell_count,
+                "gap_area_m2": round(gap_area, 1),
+                "covered_ratio": round(1 - gap_area / village.area_m2, 6) if village.area_m2 else 0.0,
+                "tolerance_m": TOLERANCE_M,
+                "gaps": to_geojson(gaps.geometry) if gaps else None,
+            }
+        )
+
+
+@grid_cells.route("/locate")
+class GridCellLocate(MethodView):
+    @grid_cells.query(s.LocateArgs)
+    @grid_cells.response(200, s.LocatedCellSchema)
+    @grid_cells.alt_response(404, description="no active cell contains the point")
+    def get(self, lon: float, lat: float, coord_system: Any) -> Any:
+        """Which cell am I in
+
+        The active grid cell containing the point, with its village and township. Positions from Amap or Tencent
+        (`coord_system=gcj02`) and Baidu (`bd09`) are converted to WGS-84 first. A point on the edge shared by
+        two cells answers the one with the lower code. Goes through the spatial index on both backends.
+        """
+        wlon, wlat = to_wgs84(lon, lat, coord_system)
+        row = locate_cell(db.session(), wlon, wlat)
+        if row is None:
+            raise NotFound(f"no active grid cell contains [{wlon:.6f}, {wlat:.6f}] (WGS-84)", code="no-cell-here")
+        village = {"id": row["village_id"], "code": row.pop("village_code"), "name": row.pop("village_name")}
+        township = {"id": row["township_id"], "code": row.pop("township_code"), "name": row.pop("township_name")}
+        position = {"lon": round(wlon, 7), "lat": round(wlat, 7), "coord_system": "wgs84"}
+        cell = unit_dict(row) | {"village": village, "township": township, "position": position}
+        return json_response(cell, headers={"ETag": etag(row["version"])})
+
+
+BLUEPRINTS = (townships, villages, grid_cells)

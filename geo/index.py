@@ -1,0 +1,47 @@
+"""Index-backed spatial filters, one form per backend.
+
+SpatiaLite never consults its R*Tree by itself, so every filter there goes through the index table
+`idx_<table>_<column>` explicitly; PostGIS uses its GiST index for `&&` and `ST_Intersects` on its own.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Table, and_, column, func, select, table
+from sqlalchemy.orm import InstrumentedAttribute
+
+from geo import SRID
+
+Bounds = tuple[float, float, float, float]
+
+
+def _rtree(geom_table: Table, geom_column: str) -> Table:
+    return table(
+        f"idx_{geom_table.name}_{geom_column}",
+        column("pkid"),
+        column("xmin"),
+        column("xmax"),
+        column("ymin"),
+        column("ymax"),
+    )
+
+
+def bbox_filter(dialect: str, geom: InstrumentedAttribute, bounds: Bounds) -> ColumnElement[bool]:
+    """Rows whose geometry's bounding box meets `bounds` (minx, miny, maxx, maxy), through the spatial index."""
+    minx, miny, maxx, maxy = bounds
+    geom_table: Table = geom.class_.__table__
+    if dialect == "sqlite":
+        rtree = _rtree(geom_table, geom.key)
+        candidates = select(rtree.c.pkid).where(
+            rtree.c.xmin <= maxx, rtree.c.xmax >= minx, rtree.c.ymin <= maxy, rtree.c.ymax >= miny
+        )
+        return geom_table.c.id.in_(candidates)
+    return geom.op("&&")(func.ST_MakeEnvelope(minx, miny, maxx, maxy, SRID))
+
+
+def point_filter(dialect: str, geom: InstrumentedAttribute, lon: float, lat: float) -> ColumnElement[bool]:
+    """Rows whose geometry contains or touches the point, through the spatial index."""
+    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID) if dialect != "sqlite" else func.MakePoint(lon, lat, SRID)
+    exact = func.ST_Intersects(geom, point)
+    if dialect == "sqlite":
+        return and_(bbox_filter(dialect, geom, (lon, lat, lon, lat)), exact)
+    return exact

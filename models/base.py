@@ -1,0 +1,77 @@
+"""Declarative base, column types shared by all tables, and the write-transaction helper."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored in UTC on both backends (SQLite keeps no offset of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give an offset")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def write_transaction(session: Session, *lock_keys: str) -> None:
+    """Start the transaction of a write that checks before it writes, so the check cannot go stale.
+
+    SQLite: BEGIN IMMEDIATE takes the database's single write lock before the first read.
+    PostgreSQL: a transaction-scoped advisory lock per key serialises writers of the same scope (e.g. the cells
+    of one village) while other scopes go on in parallel.
+    Call it first in a write; a read transaction already open would have read without the lock.
+    """
+    if session.in_transaction():
+        if not session.info.get("write_transaction"):
+            raise RuntimeError("write_transaction() must start the transaction; commit or roll back first")
+    else:
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        session.info["write_transaction"] = True
+    if dialect_of(session) == "postgresql":
+        for key in lock_keys:
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(key.encode())})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_write_flag(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop("write_transaction", None)

@@ -1,0 +1,299 @@
+"""Plain functions over the territorial hierarchy: create, redraw, retire, locate, coverage gaps.
+
+Every rule here holds on both backends because it is checked in Python (shapely) on candidates that the
+database finds through its spatial index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from geo import SRID
+from geo.geojson import OUTPUT_DECIMALS
+from geo.index import bbox_filter, point_filter
+from geo.measure import TOLERANCE_M, Discrepancy, expand_bounds, geodesic_area_m2, outside_of, overlap_of, uncovered_part
+from models.base import dialect_of, utcnow, write_transaction
+from models.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
+from models.territory import GRID_CELL, VILLAGE, GridCell, Level, Township, TerritorialUnit, Village, child_level
+
+Areal = Polygon | MultiPolygon
+
+
+def get_unit(session: Session, level: Level, unit_id: int) -> Any:
+    """The unit, retired or not, or `NotFound`."""
+    unit = session.get(level.model, unit_id)
+    if unit is None:
+        raise NotFound(f"there is no {level.label} with id {unit_id}")
+    return unit
+
+
+def create_unit(
+    session: Session, *, level: Level, code: str, name: str, boundary: Areal, parent_id: int | None = None
+) -> Any:
+    """Create a unit after checking its code, its parent, and that it fits in its parent beside its siblings."""
+    write_transaction(session, _sibling_scope(level, parent_id))
+    parent = _active_parent(session, level, parent_id)
+    if parent is not None and not code.startswith(parent.code):
+        raise RuleViolation(
+            f"code {code} does not start with its parent's code {parent.code}",
+            code="code-parent-mismatch",
+            pointer="/code",
+        )
+    existing = session.scalar(select(level.model.id).where(level.model.code == code))
+    if existing is not None:
+        raise Conflict(f"a {level.label} with code {code} already exists", code="code-taken", existing_id=existing)
+    _check_fits(session, level, boundary, parent=parent, parent_id=parent_id, self_id=None)
+
+    now = utcnow()
+    unit = level.model(code=code, name=name, created_at=now, updated_at=now)
+    _set_boundary(unit, boundary)
+    if level.parent_fk:
+        setattr(unit, level.parent_fk, parent_id)
+    if level is GRID_CELL:
+        unit.township_id = parent.township_id
+    session.add(unit)
+    try:
+        session.commit()
+    except IntegrityError as exc:  # a concurrent insert of the same code won the race
+        session.rollback()
+        raise Conflict(f"a {level.label} with code {code} already exists", code="code-taken") from exc
+    return unit
+
+
+def update_unit(
+    session: Session,
+    *,
+    level: Level,
+    unit_id: int,
+    expected_version: int | None,
+    name: str | None = None,
+    boundary: Areal | None = None,
+) -> Any:
+    """Rename and/or redraw a unit. `expected_version` (from If-Match) guards against lost updates."""
+    scopes = [f"{child.key}:{unit_id}"] if (child := child_level(level)) else []
+    write_transaction(session, *scopes)
+    unit = get_unit(session, level, unit_id)
+    _check_version(unit, expected_version)
+    if unit.retired_at is not None:
+        raise Conflict(f"{level.label} {unit.code} is retired and can no longer change", code="unit-retired")
+    parent_id = getattr(unit, level.parent_fk) if level.parent_fk else None
+    write_transaction(session, _sibling_scope(level, parent_id))
+    if boundary is not None:
+        parent = session.get(level.parent.model, parent_id) if level.parent else None
+        _check_fits(session, level, boundary, parent=parent, parent_id=parent_id, self_id=unit.id)
+        _check_children_inside(session, level, unit, boundary)
+        _set_boundary(unit, boundary)
+    if name is not None:
+        unit.name = name
+    unit.updated_at = utcnow()
+    _commit_guarded(session, unit)
+    return unit
+
+
+def retire_unit(session: Session, *, level: Level, unit_id: int, expected_version: int | None) -> Any:
+    """Retire a unit: it keeps its history and code but no longer counts. Its children must be retired first."""
+    child = child_level(level)
+    write_transaction(session, *([f"{child.key}:{unit_id}"] if child else []))
+    unit = get_unit(session, level, unit_id)
+    _check_version(unit, expected_version)
+    if unit.retired_at is not None:
+        return unit  # retiring twice is retiring once
+    if child is not None:
+        active = session.scalars(
+            select(child.model.code)
+            .where(child.parent_id_column == unit.id, child.model.retired_at.is_(None))
+            .order_by(child.model.code)
+            .limit(6)
+        ).all()
+        if active:
+            listed = ", ".join(active[:5]) + (" …" if len(active) > 5 else "")
+            raise Conflict(
+                f"{level.label} {unit.code} still has active {child.label}s ({listed}); retire them first",
+                code="has-active-children",
+            )
+    unit.retired_at = unit.updated_at = utcnow()
+    _commit_guarded(session, unit)
+    return unit
+
+
+def locate_cell(session: Session, lon: float, lat: float) -> dict[str, Any] | None:
+    """The active grid cell containing the point, with its village and township, or None."""
+    dialect = dialect_of(session)
+    stmt = (
+        unit_select(GRID_CELL)
+        .add_columns(
+            Village.code.label("village_code"),
+            Village.name.label("village_name"),
+            Township.code.label("township_code"),
+            Township.name.label("township_name"),
+        )
+        .join(Village, Village.id == GridCell.village_id)
+        .join(Township, Township.id == GridCell.township_id)
+        .where(point_filter(dialect, GridCell.boundary, lon, lat), GridCell.retired_at.is_(None))
+        .order_by(GridCell.code)  # a point on a shared edge touches two cells: answer the same one every time
+        .limit(1)
+    )
+    row = session.execute(stmt).mappings().first()
+    return dict(row) if row else None
+
+
+@dataclass(frozen=True)
+class CoverageGaps:
+    village: Village
+    cell_count: int
+    gaps: Discrepancy | None
+
+
+def coverage_gaps(session: Session, village_id: int) -> CoverageGaps:
+    """The part of a village that no active cell covers (slivers within the tolerance ignored)."""
+    village = get_unit(session, VILLAGE, village_id)
+    cells = session.scalars(
+        select(GridCell.boundary).where(GridCell.village_id == village.id, GridCell.retired_at.is_(None))
+    ).all()
+    shapes = [to_shape(c) for c in cells]
+    return CoverageGaps(village=village, cell_count=len(shapes), gaps=uncovered_part(to_shape(village.boundary), shapes))
+
+
+def unit_select(level: Level) -> Select:
+    """Every column of a level except the raw boundary, which comes out as GeoJSON text built by the database."""
+    model = level.model
+    columns = [c for c in model.__table__.columns if c.key != "boundary"]
+    return select(*columns, func.ST_AsGeoJSON(model.boundary, OUTPUT_DECIMALS).label("boundary_geojson"))
+
+
+def unit_row(session: Session, level: Level, unit_id: int) -> dict[str, Any]:
+    """One unit as a row of `unit_select`, retired or not, or `NotFound`."""
+    row = session.execute(unit_select(level).where(level.model.id == unit_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"there is no {level.label} with id {unit_id}")
+    return dict(row)
+
+
+def unit_filters(
+    level: Level,
+    *,
+    equals: dict[str, Any] | None = None,
+    name: str | None = None,
+    code_prefix: str | None = None,
+    include_retired: bool = False,
+) -> list[Any]:
+    """WHERE clauses for a list of units: column equalities (parents), name substring, code prefix, retired or not."""
+    model = level.model
+    clauses: list[Any] = [getattr(model, column) == value for column, value in (equals or {}).items()]
+    if name:
+        clauses.append(func.lower(model.name).contains(name.lower(), autoescape=True))
+    if code_prefix:
+        clauses.append(model.code.startswith(code_prefix, autoescape=True))
+    if not include_retired:
+        clauses.append(model.retired_at.is_(None))
+    return clauses
+
+
+def _sibling_scope(level: Level, parent_id: int | None) -> str:
+    return f"{level.key}:{parent_id or 0}"
+
+
+def _active_parent(session: Session, level: Level, parent_id: int | None) -> Any:
+    if level.parent is None:
+        return None
+    pointer = f"/{level.parent_fk}"
+    parent = session.get(level.parent.model, parent_id) if parent_id is not None else None
+    if parent is None:
+        raise RuleViolation(f"there is no {level.parent.label} with id {parent_id}", code="parent-not-found", pointer=pointer)
+    if parent.retired_at is not None:
+        raise RuleViolation(
+            f"{level.parent.label} {parent.code} is retired; nothing new can be placed in it",
+            code="parent-retired",
+            pointer=pointer,
+        )
+    return parent
+
+
+def _check_fits(
+    session: Session, level: Level, boundary: Areal, *, parent: Any, parent_id: int | None, self_id: int | None
+) -> None:
+    """Within the parent and clear of the active siblings, both up to the digitising tolerance."""
+    if parent is not None:
+        outside = outside_of(boundary, to_shape(parent.boundary))
+        if outside is not None:
+            raise RuleViolation(
+                f"the boundary extends outside its {level.parent.label} {parent.code} by {outside.describe()} "
+                f"(tolerance {TOLERANCE_M:g} m)",
+                code="outside-parent",
+                pointer="/boundary",
+                area_m2=round(outside.area_m2, 1),
+            )
+    model = level.model
+    stmt = select(model.code, model.boundary).where(
+        bbox_filter(dialect_of(session), model.boundary, expand_bounds(boundary.bounds, TOLERANCE_M)),
+        model.retired_at.is_(None),
+    )
+    if level.parent_fk:
+        stmt = stmt.where(level.parent_id_column == parent_id)
+    if self_id is not None:
+        stmt = stmt.where(model.id != self_id)
+    for sibling_code, sibling_boundary in session.execute(stmt.order_by(model.code)):
+        overlap = overlap_of(boundary, to_shape(sibling_boundary))
+        if overlap is not None:
+            raise RuleViolation(
+                f"the boundary overlaps {level.label} {sibling_code} by {overlap.describe()} "
+                f"(tolerance {TOLERANCE_M:g} m)",
+                code="overlaps-sibling",
+                pointer="/boundary",
+                sibling_code=sibling_code,
+                area_m2=round(overlap.area_m2, 1),
+            )
+
+
+def _check_children_inside(session: Session, level: Level, unit: Any, boundary: Areal) -> None:
+    child = child_level(level)
+    if child is None:
+        return
+    rows = session.execute(
+        select(child.model.code, child.model.boundary)
+        .where(child.parent_id_column == unit.id, child.model.retired_at.is_(None))
+        .order_by(child.model.code)
+    )
+    for child_code, child_boundary in rows:
+        outside = outside_of(to_shape(child_boundary), boundary)
+        if outside is not None:
+            raise RuleViolation(
+                f"the new boundary would leave {child.label} {child_code} outside by {outside.describe()}; "
+                f"redraw or retire it first",
+                code="children-outside",
+                pointer="/boundary",
+                child_code=child_code,
+            )
+
+
+def _set_boundary(unit: TerritorialUnit, boundary: BaseGeometry) -> None:
+    unit.boundary = from_shape(boundary, srid=SRID)
+    unit.area_m2 = geodesic_area_m2(boundary)
+    centroid = boundary.centroid
+    unit.centroid_lon, unit.centroid_lat = centroid.x, centroid.y
+
+
+def _check_version(unit: TerritorialUnit, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != unit.version:
+        raise PreconditionFailed(
+            f"the record has changed (it is now at version {unit.version}, you sent {expected_version}); "
+            "fetch it again and reapply your change",
+            current_version=unit.version,
+        )
+
+
+def _commit_guarded(session: Session, unit: TerritorialUnit) -> None:
+    try:
+        session.commit()
+    except StaleDataError as exc:
+        session.rollback()
+        raise PreconditionFailed("the record was changed by someone else at the same time; fetch it again") from exc
