@@ -90,7 +90,9 @@ def flatten_messages(messages: Any, location: str = "json") -> list[dict[str, An
         else:
             text = str(node)
             match = _CODED.match(text)
-            code, detail = (match.group(1), match.group(2)) if match else (_MARSHMALLOW_CODES.get(text, "invalid"), text)
+            code, detail = (
+                (match.group(1), match.group(2)) if match else (_MARSHMALLOW_CODES.get(text, "invalid"), text)
+            )
             entry: dict[str, Any] = {"in": _LOCATIONS.get(location, location), "field": ".".join(path) or None}
             if location in ("json", "form") and path:
                 entry["pointer"] = "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path)

@@ -72,8 +72,9 @@ def _parse_ring(ring: Any, where: str) -> list[tuple[float, float]]:
         )
     if positions[0] != positions[-1]:
         raise GeometryError(
-            "ring-not-closed", f"{where} is not closed: its first position {list(positions[0])} differs from its last "
-            f"{list(positions[-1])}"
+            "ring-not-closed",
+            f"{where} is not closed: its first position {list(positions[0])} differs from its last "
+            f"{list(positions[-1])}",
         )
     return positions
 

@@ -40,7 +40,9 @@ def bbox_filter(dialect: str, geom: InstrumentedAttribute, bounds: Bounds) -> Co
 
 def point_filter(dialect: str, geom: InstrumentedAttribute, lon: float, lat: float) -> ColumnElement[bool]:
     """Rows whose geometry contains or touches the point, through the spatial index."""
-    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID) if dialect != "sqlite" else func.MakePoint(lon, lat, SRID)
+    point = (
+        func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID) if dialect != "sqlite" else func.MakePoint(lon, lat, SRID)
+    )
     exact = func.ST_Intersects(geom, point)
     if dialect == "sqlite":
         return and_(bbox_filter(dialect, geom, (lon, lat, lon, lat)), exact)

@@ -7,8 +7,8 @@ than `TOLERANCE_M`. Comparisons run in a local metric frame (see `LocalFrame`); 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import math
+from dataclasses import dataclass
 
 import shapely
 from pyproj import Geod

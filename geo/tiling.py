@@ -25,7 +25,10 @@ def blob(centre: tuple[float, float], radius_m: float, rng: random.Random, verti
         wobble = 1 + sum(0.12 / (k + 1) * math.sin((k + 2) * angle + phases[k]) for k in range(4))
         r = radius_m * wobble
         ring.append(
-            (lon0 + r * math.cos(angle) / (111_320 * math.cos(math.radians(lat0))), lat0 + r * math.sin(angle) / 110_540)
+            (
+                lon0 + r * math.cos(angle) / (111_320 * math.cos(math.radians(lat0))),
+                lat0 + r * math.sin(angle) / 110_540,
+            )
         )
     return shapely.set_precision(Polygon(ring), GRID)
 
@@ -47,8 +50,10 @@ def voronoi_split(polygon: BaseGeometry, n: int, rng: random.Random, relax: int 
         return [polygon]
     seeds = random_points(polygon, n, rng)
     for _ in range(relax):  # Lloyd relaxation: rounder, more even pieces
-        seeds = [piece.centroid if polygon.contains(piece.centroid) else piece.representative_point()
-                 for piece in _pieces(polygon, seeds)]
+        seeds = [
+            piece.centroid if polygon.contains(piece.centroid) else piece.representative_point()
+            for piece in _pieces(polygon, seeds)
+        ]
     pieces = _pieces(polygon, seeds)
     return sorted(pieces, key=lambda p: (-round(p.centroid.y, 3), p.centroid.x))
 

@@ -24,9 +24,7 @@ def _split_counts(total: int, weights: list[float]) -> list[int]:
     spare = total - len(weights)
     shares = [w / sum(weights) * spare for w in weights]
     counts = [1 + int(share) for share in shares]
-    for i in sorted(range(len(weights)), key=lambda i: shares[i] - int(shares[i]), reverse=True)[
-        : total - sum(counts)
-    ]:
+    for i in sorted(range(len(weights)), key=lambda i: shares[i] - int(shares[i]), reverse=True)[: total - sum(counts)]:
         counts[i] += 1
     return counts
 
@@ -43,7 +41,12 @@ def _names(rng: random.Random, n: int, suffixes: list[str]) -> list[str]:
 
 
 def load_demo_county(
-    session: Session, *, seed: int = 42, townships: int = 20, villages: int = 300, cells: int = 1500,
+    session: Session,
+    *,
+    seed: int = 42,
+    townships: int = 20,
+    villages: int = 300,
+    cells: int = 1500,
     if_empty: bool = False,
 ) -> dict[str, int] | None:
     """Generate and load a county: townships split into villages split into cells, each a Voronoi tiling."""
@@ -59,9 +62,13 @@ def load_demo_county(
     counts = {"townships": 0, "villages": 0, "cells": 0}
 
     streets = max(1, len(township_shapes) // 6)  # the first few, nearest the seat, are urban sub-districts
-    kinds = ["街道" if i < streets else "镇" if i < len(township_shapes) * 2 // 3 else "乡"
-             for i in range(len(township_shapes))]
-    for t_index, (t_shape, t_name) in enumerate(zip(township_shapes, _names(rng, len(township_shapes), kinds))):
+    kinds = [
+        "街道" if i < streets else "镇" if i < len(township_shapes) * 2 // 3 else "乡"
+        for i in range(len(township_shapes))
+    ]
+    for t_index, (t_shape, t_name) in enumerate(
+        zip(township_shapes, _names(rng, len(township_shapes), kinds), strict=True)
+    ):
         kind = kinds[t_index]
         serial = {"街道": 1, "镇": 101, "乡": 201}[kind] + kinds[:t_index].count(kind)
         township = _create(session, TOWNSHIP, f"{COUNTY_CODE}{serial:03d}", t_name, t_shape, None)
@@ -72,14 +79,20 @@ def load_demo_county(
         suffix = "社区" if urban else "村"
         cell_counts = _split_counts(cell_totals[t_index], [v.area for v in village_shapes])
         for v_index, (v_shape, v_name) in enumerate(
-            zip(village_shapes, _names(rng, len(village_shapes), [suffix] * len(village_shapes)))
+            zip(village_shapes, _names(rng, len(village_shapes), [suffix] * len(village_shapes)), strict=True)
         ):
             v_code = f"{township.code}{(1 if urban else 201) + v_index:03d}"
             village = _create(session, VILLAGE, v_code, v_name, v_shape, township.id)
             counts["villages"] += 1
             for c_index, c_shape in enumerate(voronoi_split(v_shape, cell_counts[v_index], rng)):
-                _create(session, GRID_CELL, f"{v_code}{c_index + 1:03d}", f"{v_name}第{c_index + 1}网格", c_shape,
-                        village.id)
+                _create(
+                    session,
+                    GRID_CELL,
+                    f"{v_code}{c_index + 1:03d}",
+                    f"{v_name}第{c_index + 1}网格",
+                    c_shape,
+                    village.id,
+                )
                 counts["cells"] += 1
     return counts
 

@@ -19,9 +19,7 @@ class TerritorialUnit:
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the SQLite rowid, which the R*Tree refers to
     code: Mapped[str] = mapped_column(String(15), unique=True)
     name: Mapped[str] = mapped_column(String(100), index=True)
-    boundary: Mapped[WKBElement] = mapped_column(
-        Geometry("GEOMETRY", srid=SRID, spatial_index=True), nullable=False
-    )
+    boundary: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=True), nullable=False)
     area_m2: Mapped[float] = mapped_column(Float)
     centroid_lon: Mapped[float] = mapped_column(Float)
     centroid_lat: Mapped[float] = mapped_column(Float)

@@ -20,10 +20,18 @@ from sqlalchemy.orm.exc import StaleDataError
 from geo import SRID
 from geo.geojson import OUTPUT_DECIMALS
 from geo.index import bbox_filter, point_filter
-from geo.measure import TOLERANCE_M, Discrepancy, expand_bounds, geodesic_area_m2, outside_of, overlap_of, uncovered_part
+from geo.measure import (
+    TOLERANCE_M,
+    Discrepancy,
+    expand_bounds,
+    geodesic_area_m2,
+    outside_of,
+    overlap_of,
+    uncovered_part,
+)
 from models.base import dialect_of, utcnow, write_transaction
 from models.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
-from models.territory import GRID_CELL, VILLAGE, GridCell, Level, Township, TerritorialUnit, Village, child_level
+from models.territory import GRID_CELL, VILLAGE, GridCell, Level, TerritorialUnit, Township, Village, child_level
 
 Areal = Polygon | MultiPolygon
 
@@ -160,7 +168,9 @@ def coverage_gaps(session: Session, village_id: int) -> CoverageGaps:
         select(GridCell.boundary).where(GridCell.village_id == village.id, GridCell.retired_at.is_(None))
     ).all()
     shapes = [to_shape(c) for c in cells]
-    return CoverageGaps(village=village, cell_count=len(shapes), gaps=uncovered_part(to_shape(village.boundary), shapes))
+    return CoverageGaps(
+        village=village, cell_count=len(shapes), gaps=uncovered_part(to_shape(village.boundary), shapes)
+    )
 
 
 def unit_select(level: Level) -> Select:
@@ -208,7 +218,9 @@ def _active_parent(session: Session, level: Level, parent_id: int | None) -> Any
     pointer = f"/{level.parent_fk}"
     parent = session.get(level.parent.model, parent_id) if parent_id is not None else None
     if parent is None:
-        raise RuleViolation(f"there is no {level.parent.label} with id {parent_id}", code="parent-not-found", pointer=pointer)
+        raise RuleViolation(
+            f"there is no {level.parent.label} with id {parent_id}", code="parent-not-found", pointer=pointer
+        )
     if parent.retired_at is not None:
         raise RuleViolation(
             f"{level.parent.label} {parent.code} is retired; nothing new can be placed in it",

@@ -104,9 +104,7 @@ def make_blueprint(
             **equals: int,
         ) -> Any:
             model = level.model
-            where = unit_filters(
-                level, equals=equals, name=name, code_prefix=code, include_retired=include_retired
-            )
+            where = unit_filters(level, equals=equals, name=name, code_prefix=code, include_retired=include_retired)
             rows, meta = paginate(
                 db.session(), unit_select(level), model, where, [model.code, model.id], page, page_size_of(page_size)
             )

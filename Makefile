@@ -1,0 +1,43 @@
+# Two commands do all the set-up: `make run` and `make test`. Both install what they need first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PORT ?= 5000
+HOST ?= 127.0.0.1
+FLASK := $(VENV)/bin/flask --app wsgi
+
+.PHONY: run test deps system-deps lint format bench clean
+
+## run: serve the API on the embedded SpatiaLite database with the demo county (PORT=5000 by default)
+run: deps
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## test: the whole suite, every database test on SpatiaLite and on PostGIS
+test: deps
+	$(VENV)/bin/pytest
+
+deps: system-deps $(VENV)/.installed
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+lint: deps
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: deps
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: deps
+	$(VENV)/bin/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
