@@ -20,6 +20,11 @@ class Database:
         return (app or current_app).extensions["db"][0]
 
     @staticmethod
+    def new_session(app: Flask | None = None) -> Session:
+        """A session outside any request (CLI commands, tests)."""
+        return (app or current_app).extensions["db"][1]()
+
+    @staticmethod
     def session() -> Session:
         """The request's session, opened on first use and closed (rolled back if uncommitted) at teardown."""
         if "db_session" not in g:

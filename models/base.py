@@ -58,12 +58,14 @@ def write_transaction(session: Session, *lock_keys: str) -> None:
     SQLite: BEGIN IMMEDIATE takes the database's single write lock before the first read.
     PostgreSQL: a transaction-scoped advisory lock per key serialises writers of the same scope (e.g. the cells
     of one village) while other scopes go on in parallel.
-    Call it first in a write; a read transaction already open would have read without the lock.
+    A read transaction already open (say, the caller's user was loaded) is ended first: its reads were made
+    without the lock, so the write re-reads what it checks. Unflushed changes there would be a bug.
     """
-    if session.in_transaction():
-        if not session.info.get("write_transaction"):
-            raise RuntimeError("write_transaction() must start the transaction; commit or roll back first")
-    else:
+    if session.in_transaction() and not session.info.get("write_transaction"):
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("write_transaction() called with unsaved changes in a read transaction")
+        session.commit()
+    if not session.in_transaction():
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         session.info["write_transaction"] = True
     if dialect_of(session) == "postgresql":

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geo.tiling import blob, voronoi_split
-from models.territory import GRID_CELL, TOWNSHIP, VILLAGE, Township
+from models.territory import GRID_CELL, TOWNSHIP, VILLAGE, Level, Township
 from models.territory_service import create_unit
 
 COUNTY_CODE = "430199"  # fictional: Hunan prefix, unused county number
@@ -40,6 +41,54 @@ def _names(rng: random.Random, n: int, suffixes: list[str]) -> list[str]:
     return names
 
 
+@dataclass(frozen=True)
+class PlannedUnit:
+    level: Level
+    code: str
+    name: str
+    shape: BaseGeometry
+    parent_code: str | None
+
+
+def plan_county(*, seed: int = 42, townships: int = 20, villages: int = 300, cells: int = 1500) -> list[PlannedUnit]:
+    """A county as townships split into villages split into cells, each level a Voronoi tiling of its parent.
+
+    Pure and deterministic: the same arguments give the same county, parents before their children.
+    """
+    rng = random.Random(seed)
+    county = blob(COUNTY_CENTRE, 30_000, rng)
+    township_shapes = voronoi_split(county, townships, rng)
+    village_counts = _split_counts(villages, [t.area for t in township_shapes])
+    cell_totals = _split_counts(cells, [t.area for t in township_shapes])
+    streets = max(1, len(township_shapes) // 6)  # the first few, nearest the seat, are urban sub-districts
+    kinds = [
+        "街道" if i < streets else "镇" if i < len(township_shapes) * 2 // 3 else "乡"
+        for i in range(len(township_shapes))
+    ]
+    plan: list[PlannedUnit] = []
+    township_names = _names(rng, len(township_shapes), kinds)
+    for t_index, t_shape in enumerate(township_shapes):
+        kind = kinds[t_index]
+        serial = {"街道": 1, "镇": 101, "乡": 201}[kind] + kinds[:t_index].count(kind)
+        t_code = f"{COUNTY_CODE}{serial:03d}"
+        plan.append(PlannedUnit(TOWNSHIP, t_code, township_names[t_index], t_shape, None))
+
+        urban = kind == "街道"
+        village_shapes = voronoi_split(t_shape, village_counts[t_index], rng)
+        village_names = _names(rng, len(village_shapes), ["社区" if urban else "村"] * len(village_shapes))
+        cell_counts = _split_counts(cell_totals[t_index], [v.area for v in village_shapes])
+        for v_index, v_shape in enumerate(village_shapes):
+            v_code, v_name = f"{t_code}{(1 if urban else 201) + v_index:03d}", village_names[v_index]
+            plan.append(PlannedUnit(VILLAGE, v_code, v_name, v_shape, t_code))
+            for c_index, c_shape in enumerate(voronoi_split(v_shape, cell_counts[v_index], rng)):
+                plan.append(
+                    PlannedUnit(
+                        GRID_CELL, f"{v_code}{c_index + 1:03d}", f"{v_name}第{c_index + 1}网格", c_shape, v_code
+                    )
+                )
+    return plan
+
+
 def load_demo_county(
     session: Session,
     *,
@@ -49,53 +98,21 @@ def load_demo_county(
     cells: int = 1500,
     if_empty: bool = False,
 ) -> dict[str, int] | None:
-    """Generate and load a county: townships split into villages split into cells, each a Voronoi tiling."""
-    if if_empty and session.scalar(select(func.count()).select_from(Township)):
-        session.rollback()
+    """Load `plan_county(...)` through `create_unit`, so the demo obeys every rule the API enforces.
+
+    With `if_empty`, nothing happens (and None is returned) when the database already holds townships.
+    """
+    has_townships = session.scalar(select(func.count()).select_from(Township))
+    session.rollback()  # each write starts its own transaction
+    if if_empty and has_townships:
         return None
-    session.rollback()  # writes start their own transactions
-    rng = random.Random(seed)
-    county = blob(COUNTY_CENTRE, 30_000, rng)
-    township_shapes = voronoi_split(county, townships, rng)
-    village_counts = _split_counts(villages, [t.area for t in township_shapes])
-    cell_totals = _split_counts(cells, [t.area for t in township_shapes])
+    ids: dict[str, int] = {}
     counts = {"townships": 0, "villages": 0, "cells": 0}
-
-    streets = max(1, len(township_shapes) // 6)  # the first few, nearest the seat, are urban sub-districts
-    kinds = [
-        "街道" if i < streets else "镇" if i < len(township_shapes) * 2 // 3 else "乡"
-        for i in range(len(township_shapes))
-    ]
-    for t_index, (t_shape, t_name) in enumerate(
-        zip(township_shapes, _names(rng, len(township_shapes), kinds), strict=True)
-    ):
-        kind = kinds[t_index]
-        serial = {"街道": 1, "镇": 101, "乡": 201}[kind] + kinds[:t_index].count(kind)
-        township = _create(session, TOWNSHIP, f"{COUNTY_CODE}{serial:03d}", t_name, t_shape, None)
-        counts["townships"] += 1
-
-        village_shapes = voronoi_split(t_shape, village_counts[t_index], rng)
-        urban = kind == "街道"
-        suffix = "社区" if urban else "村"
-        cell_counts = _split_counts(cell_totals[t_index], [v.area for v in village_shapes])
-        for v_index, (v_shape, v_name) in enumerate(
-            zip(village_shapes, _names(rng, len(village_shapes), [suffix] * len(village_shapes)), strict=True)
-        ):
-            v_code = f"{township.code}{(1 if urban else 201) + v_index:03d}"
-            village = _create(session, VILLAGE, v_code, v_name, v_shape, township.id)
-            counts["villages"] += 1
-            for c_index, c_shape in enumerate(voronoi_split(v_shape, cell_counts[v_index], rng)):
-                _create(
-                    session,
-                    GRID_CELL,
-                    f"{v_code}{c_index + 1:03d}",
-                    f"{v_name}第{c_index + 1}网格",
-                    c_shape,
-                    village.id,
-                )
-                counts["cells"] += 1
+    for unit in plan_county(seed=seed, townships=townships, villages=villages, cells=cells):
+        parent_id = ids[unit.parent_code] if unit.parent_code else None
+        created = create_unit(
+            session, level=unit.level, code=unit.code, name=unit.name, boundary=unit.shape, parent_id=parent_id
+        )
+        ids[unit.code] = created.id
+        counts[{"township": "townships", "village": "villages", "grid_cell": "cells"}[unit.level.key]] += 1
     return counts
-
-
-def _create(session: Session, level, code: str, name: str, shape: BaseGeometry, parent_id: int | None):  # noqa: ANN001, ANN202
-    return create_unit(session, level=level, code=code, name=name, boundary=shape, parent_id=parent_id)

@@ -133,10 +133,9 @@ def retire_unit(session: Session, *, level: Level, unit_id: int, expected_versio
     return unit
 
 
-def locate_cell(session: Session, lon: float, lat: float) -> dict[str, Any] | None:
-    """The active grid cell containing the point, with its village and township, or None."""
-    dialect = dialect_of(session)
-    stmt = (
+def locate_statement(dialect: str, lon: float, lat: float) -> Select:
+    """The active grid cell containing the point, with its village and township, through the spatial index."""
+    return (
         unit_select(GRID_CELL)
         .add_columns(
             Village.code.label("village_code"),
@@ -150,8 +149,27 @@ def locate_cell(session: Session, lon: float, lat: float) -> dict[str, Any] | No
         .order_by(GridCell.code)  # a point on a shared edge touches two cells: answer the same one every time
         .limit(1)
     )
-    row = session.execute(stmt).mappings().first()
+
+
+def locate_cell(session: Session, lon: float, lat: float) -> dict[str, Any] | None:
+    """The active grid cell containing the point, with its village and township, or None."""
+    row = session.execute(locate_statement(dialect_of(session), lon, lat)).mappings().first()
     return dict(row) if row else None
+
+
+def sibling_candidates_statement(
+    dialect: str, level: Level, bounds: tuple[float, float, float, float], parent_id: int | None, self_id: int | None
+) -> Select:
+    """Active units of the level under the same parent whose box meets `bounds`, through the spatial index."""
+    model = level.model
+    stmt = select(model.code, model.boundary).where(
+        bbox_filter(dialect, model.boundary, expand_bounds(bounds, TOLERANCE_M)), model.retired_at.is_(None)
+    )
+    if level.parent_fk:
+        stmt = stmt.where(level.parent_id_column == parent_id)
+    if self_id is not None:
+        stmt = stmt.where(model.id != self_id)
+    return stmt.order_by(model.code)
 
 
 @dataclass(frozen=True)
@@ -244,16 +262,8 @@ def _check_fits(
                 pointer="/boundary",
                 area_m2=round(outside.area_m2, 1),
             )
-    model = level.model
-    stmt = select(model.code, model.boundary).where(
-        bbox_filter(dialect_of(session), model.boundary, expand_bounds(boundary.bounds, TOLERANCE_M)),
-        model.retired_at.is_(None),
-    )
-    if level.parent_fk:
-        stmt = stmt.where(level.parent_id_column == parent_id)
-    if self_id is not None:
-        stmt = stmt.where(model.id != self_id)
-    for sibling_code, sibling_boundary in session.execute(stmt.order_by(model.code)):
+    candidates = sibling_candidates_statement(dialect_of(session), level, boundary.bounds, parent_id, self_id)
+    for sibling_code, sibling_boundary in session.execute(candidates):
         overlap = overlap_of(boundary, to_shape(sibling_boundary))
         if overlap is not None:
             raise RuleViolation(

@@ -78,5 +78,6 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    with app.app_context():
-        yield db.session()
+    """A session of its own (not a request's), for checking what the database holds."""
+    with db.new_session(app) as session:
+        yield session
