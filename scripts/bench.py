@@ -22,14 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api import create_app  # noqa: E402
-from api.db import db  # noqa: E402
-from models.demo import load_demo_county, plan_county  # noqa: E402
-from models.schema import upgrade  # noqa: E402
-from models.territory import GRID_CELL  # noqa: E402
-from models.territory_service import locate_statement  # noqa: E402
-from tests.pg_server import postgres_server  # noqa: E402
-from tests.test_spatial_index import query_plan  # noqa: E402
+from api import create_app
+from api.db import db
+from models.demo import load_demo_county, plan_county
+from models.schema import upgrade
+from models.territory import GRID_CELL
+from models.territory_service import locate_statement
+from tests.pg_server import postgres_server
+from tests.test_spatial_index import query_plan
 
 
 def timed(label: str, fn: Callable[[], object], repeat: int) -> None:
