@@ -24,7 +24,7 @@ class PageArgs(Schema):
     @ma.validates("page_size")
     def _within_cap(self, value: int, **_kwargs: Any) -> None:
         limit = current_app.config["PAGE_SIZE_MAX"]
-        if value > limit:
+        if value is not None and value > limit:
             raise ma.ValidationError(coded("page-size-too-large", f"page_size may be at most {limit}"))
 
 
