@@ -60,6 +60,24 @@ class Api(flask_smorest.Api):
 
 
 class Blueprint(flask_smorest.Blueprint):
+    def problem(self, status: int, description: str) -> Any:
+        """Document an error answer of the view (every error is a problem+json document)."""
+        return self.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
+
+    def if_match(self) -> Any:
+        """Document the If-Match header that a write requires; the view checks it (428 without, 412 when stale)."""
+        return self.doc(
+            parameters=[
+                {
+                    "in": "header",
+                    "name": "If-Match",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": 'the ETag of the version you change, e.g. "3", from a GET; * for any version',
+                }
+            ]
+        )
+
     def query(self, schema: type[ma.Schema] | ma.Schema) -> Any:
         """Query-string arguments, passed to the view as keyword arguments; unknown ones are refused."""
         return self.arguments(schema, location="query", unknown=ma.RAISE, as_kwargs=True)

@@ -112,9 +112,9 @@ def retire_unit(session: Session, *, level: Level, unit_id: int, expected_versio
     child = child_level(level)
     write_transaction(session, *([f"{child.key}:{unit_id}"] if child else []))
     unit = get_unit(session, level, unit_id)
-    _check_version(unit, expected_version)
     if unit.retired_at is not None:
-        return unit  # retiring twice is retiring once
+        return unit  # retiring twice is retiring once, whatever version the retry names
+    _check_version(unit, expected_version)
     if child is not None:
         active = session.scalars(
             select(child.model.code)

@@ -41,7 +41,7 @@ def assert_problem(response, status: int, code: str) -> dict[str, Any]:
 
 def coords_of(geometry: dict[str, Any]) -> list[float]:
     """All coordinates of a geometry in a canonical order (so ring start and orientation do not matter)."""
-    return list(shape(geometry).normalize().exterior.coords) if geometry["type"] == "Polygon" else []
+    return list(shape(geometry).normalize().exterior.coords)
 
 
 def assert_same_polygon(actual: dict[str, Any], expected: dict[str, Any]) -> None:
@@ -242,6 +242,17 @@ def test_the_township_list_is_paginated_in_code_order(client):
     assert [i["code"] for i in default["items"]] == sorted(created)
 
 
+def test_a_list_without_page_size_answers_the_default_page_of_50(client):
+    f.township(client)
+
+    response = get(client, "townships")
+
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["page"], body["page_size"], body["total"]) == (1, 50, 1)
+    assert [i["code"] for i in body["items"]] == [TOWNSHIP_CODE]
+
+
 def test_page_size_is_capped_at_500(client):
     assert get(client, "townships", query_string={"page_size": 500}).status_code == 200
 
@@ -271,6 +282,15 @@ def test_name_filter_is_a_case_insensitive_substring(client, county):
     assert codes(get(client, "villages", query_string={"name": "李"})) == ["430199101202"]
     assert codes(get(client, "grid-cells", query_string={"name": "第2"})) == ["430199101201002"]
     assert codes(get(client, "townships", query_string={"name": "nowhere"})) == []
+
+
+def test_name_filter_ignores_case_beyond_ascii(client):
+    # Chinese names often carry full-width Latin letters (Ａ区, "Area A"); other scripts have case too
+    f.township(client, "430199101", box=(0, 0, 1000, 1000), name="Ａ区街道")
+    f.township(client, "430199102", box=(1000, 0, 2000, 1000), name="ÉCOLE Town")
+
+    assert codes(get(client, "townships", query_string={"name": "ａ区"})) == ["430199101"]
+    assert codes(get(client, "townships", query_string={"name": "école"})) == ["430199102"]
 
 
 def test_name_filter_treats_wildcards_literally(client):
@@ -520,6 +540,18 @@ def test_a_redraw_updates_area_and_centroid(client):
     assert body["name"] == cell["name"]
     assert body["version"] == 2
     assert item(client, "grid-cells", cell["id"]) == body
+
+
+def test_a_redraw_that_would_leave_a_cell_outside_is_refused(client):
+    town = f.township(client)
+    vill = f.village(client, town["id"], box=(0, 0, 2000, 2000))
+    f.cell(client, vill["id"], box=(1000, 1000, 2000, 2000))
+
+    response = patch(client, "villages", vill["id"], {"boundary": rect(0, 0, 1000, 2000)}, etag_of(vill))
+
+    body = assert_problem(response, 422, "children-outside")
+    assert body["errors"][0]["pointer"] == "/boundary"
+    assert item(client, "villages", vill["id"]) == vill
 
 
 def test_an_empty_patch_is_refused(client):

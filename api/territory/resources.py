@@ -116,6 +116,7 @@ def make_blueprint(
 
         @blp.arguments(create_schema)
         @blp.response(201, item_schema)
+        @blp.problem(409, "the code is taken")
         @blp.doc(
             summary=f"Create a {label}",
             description=f"The boundary must be valid, lie within its parent and not overlap active sibling "
@@ -130,38 +131,42 @@ def make_blueprint(
     @blp.route("/<int:unit_id>")
     class Item(MethodView):
         @blp.response(200, item_schema)
+        @blp.problem(404, "no such unit")
         @blp.doc(summary=f"Get a {label}", description="Retired ones too; the ETag header carries the version.")
         def get(self, unit_id: int) -> Any:
             return item_response(level, unit_id)
 
-        @blp.arguments(s.IfMatchSchema, location="headers")
         @blp.arguments(s.UnitPatchSchema)
         @blp.response(200, item_schema)
-        @blp.alt_response(412, description="If-Match does not name the current version")
-        @blp.alt_response(428, description="If-Match is missing")
+        @blp.if_match()
+        @blp.problem(404, "no such unit")
+        @blp.problem(409, "the unit is retired")
+        @blp.problem(412, "If-Match does not name the current version")
+        @blp.problem(428, "If-Match is missing")
         @blp.doc(
             summary=f"Rename or redraw a {label}",
             description="Requires If-Match with the ETag from a GET. A new boundary is checked like a new one, "
             "and must still hold every active child.",
         )
-        def patch(self, _headers: dict[str, Any], data: dict[str, Any], unit_id: int) -> Any:
+        def patch(self, data: dict[str, Any], unit_id: int) -> Any:
             update_unit(db.session(), level=level, unit_id=unit_id, expected_version=expected_version(), **data)
             return item_response(level, unit_id)
 
     @blp.route("/<int:unit_id>/retire")
     class Retirement(MethodView):
-        @blp.arguments(s.IfMatchSchema, location="headers")
         @blp.response(200, item_schema)
-        @blp.alt_response(409, description="the unit still has active children")
-        @blp.alt_response(412, description="If-Match does not name the current version")
-        @blp.alt_response(428, description="If-Match is missing")
+        @blp.if_match()
+        @blp.problem(404, "no such unit")
+        @blp.problem(409, "the unit still has active children")
+        @blp.problem(412, "If-Match does not name the current version")
+        @blp.problem(428, "If-Match is missing")
         @blp.doc(
             summary=f"Retire a {label}",
             description="Nothing is deleted: a retired unit keeps its code and history, leaves the default lists, "
             "and no longer counts in locate or overlap checks. Retire its children first. Retiring twice is "
             "harmless.",
         )
-        def post(self, _headers: dict[str, Any], unit_id: int) -> Any:
+        def post(self, unit_id: int) -> Any:
             retire_unit(db.session(), level=level, unit_id=unit_id, expected_version=expected_version())
             return item_response(level, unit_id)
 
@@ -197,6 +202,7 @@ grid_cells = make_blueprint(
 @villages.route("/<int:unit_id>/coverage-gaps")
 class VillageCoverageGaps(MethodView):
     @villages.response(200, s.CoverageGapsSchema)
+    @villages.problem(404, "no such village")
     def get(self, unit_id: int) -> Any:
         """What no cell covers yet
 
@@ -224,7 +230,7 @@ class VillageCoverageGaps(MethodView):
 class GridCellLocate(MethodView):
     @grid_cells.query(s.LocateArgs)
     @grid_cells.response(200, s.LocatedCellSchema)
-    @grid_cells.alt_response(404, description="no active cell contains the point")
+    @grid_cells.problem(404, "no active cell contains the point")
     def get(self, lon: float, lat: float, coord_system: Any) -> Any:
         """Which cell am I in
 

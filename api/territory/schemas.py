@@ -153,16 +153,6 @@ class UnitPatchSchema(Schema):
             raise ma.ValidationError(coded("empty-patch", "give a name, a boundary, or both"))
 
 
-class IfMatchSchema(Schema):
-    class Meta:
-        unknown = ma.EXCLUDE  # every other header
-
-    if_match = ma.fields.String(
-        data_key="If-Match",
-        metadata={"description": 'the ETag of the version you edit, e.g. "3" (required; * for any version)'},
-    )
-
-
 class UnitListArgs(PageArgs):
     name = ma.fields.String(metadata={"description": "part of the name, case-insensitive"})
     code = ma.fields.String(
