@@ -70,11 +70,12 @@ def _parse_ring(ring: Any, where: str) -> list[tuple[float, float]]:
         raise GeometryError(
             "ring-too-few-positions", f"{where} has {len(positions)} positions; a closed ring needs at least 4"
         )
-    if positions[0] != positions[-1]:
+    # RFC 7946 3.1.6: the first and last positions hold identical values, altitude included.
+    first, last = [float(c) for c in ring[0]], [float(c) for c in ring[-1]]
+    if first != last:
         raise GeometryError(
             "ring-not-closed",
-            f"{where} is not closed: its first position {list(positions[0])} differs from its last "
-            f"{list(positions[-1])}",
+            f"{where} is not closed: its first position {ring[0]} differs from its last {ring[-1]}",
         )
     return positions
 
@@ -86,7 +87,12 @@ def _parse_position(position: Any, where: str) -> tuple[float, float]:
         or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in position)
     ):
         raise GeometryError("geojson-malformed", f"{where} is not a [longitude, latitude] pair of numbers")
-    lon, lat = float(position[0]), float(position[1])
+    try:
+        lon, lat = float(position[0]), float(position[1])
+        if len(position) == 3:
+            float(position[2])
+    except OverflowError:  # an integer literal too long for a double
+        lon = lat = math.inf
     if not (math.isfinite(lon) and math.isfinite(lat)) or not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise GeometryError(
             "coordinates-out-of-range",

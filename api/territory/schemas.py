@@ -17,7 +17,7 @@ def _code_field(digits: int, what: str) -> ma.fields.String:
     return ma.fields.String(
         required=True,
         validate=ma.validate.Regexp(
-            rf"^\d{{{digits}}}$", error=coded("code-format", f"a {what} code is exactly {digits} digits")
+            rf"\A[0-9]{{{digits}}}\Z", error=coded("code-format", f"a {what} code is exactly {digits} digits")
         ),
         metadata={"description": f"{digits}-digit division code", "example": "430199101001001"[:digits]},
     )
@@ -156,7 +156,7 @@ class UnitPatchSchema(Schema):
 class UnitListArgs(PageArgs):
     name = ma.fields.String(metadata={"description": "part of the name, case-insensitive"})
     code = ma.fields.String(
-        validate=ma.validate.Regexp(r"^\d{1,15}$", error=coded("code-format", "code prefix is 1 to 15 digits")),
+        validate=ma.validate.Regexp(r"\A[0-9]{1,15}\Z", error=coded("code-format", "code prefix is 1 to 15 digits")),
         metadata={"description": "code prefix"},
     )
     include_retired = ma.fields.Boolean(load_default=False)
