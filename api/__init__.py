@@ -5,30 +5,45 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from argon2 import PasswordHasher
 from flask import Flask
 
-from api import config
+from api import auth, config
 from api.db import db
 from api.extensions import Api
 from api.fields import AreaGeometry, GeoJSONObject
+from models.accounts_service import use_password_hasher
+
+_HASH_COSTS = {
+    "standard": {},  # argon2-cffi's defaults: RFC 9106 second recommended parameters
+    "fast": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},  # tests only
+}
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app; settings come from the environment, then from `overrides` (tests)."""
-    app = Flask(__name__, instance_path=str(config.INSTANCE_DIR))
+    app = Flask(__name__, instance_path=str(config.INSTANCE_DIR), static_folder=None)
     app.config.update(config.from_environment())
     app.config.update(overrides or {})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
+    if app.config["PASSWORD_HASH_COST"] not in _HASH_COSTS:
+        raise ValueError(f"PASSWORD_HASH_COST must be one of {', '.join(_HASH_COSTS)}")
+    use_password_hasher(PasswordHasher(**_HASH_COSTS[app.config["PASSWORD_HASH_COST"]]))
+
     db.init_app(app)
+    auth.register(app)
     api = Api(app)
     api.register_field(AreaGeometry, "object", None)
     api.register_field(GeoJSONObject, "object", None)
 
-    from api.territory import BLUEPRINTS
+    from api.accounts import BLUEPRINTS as ACCOUNTS
+    from api.audit import BLUEPRINTS as AUDIT
+    from api.people import BLUEPRINTS as PEOPLE
+    from api.territory import BLUEPRINTS as TERRITORY
 
-    for blueprint in BLUEPRINTS:
+    for blueprint in (*ACCOUNTS, *TERRITORY, *PEOPLE, *AUDIT):
         api.register_blueprint(blueprint)
 
     from api.cli import register_cli

@@ -1,4 +1,7 @@
-"""Command-line tools: `flask db upgrade|downgrade`, `flask demo load`."""
+"""Command-line tools: `flask db ...`, `flask demo load`, `flask users create-admin`, `flask auth purge-tokens`.
+
+Commands act as the system (county-wide; `system` in the audit trail).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,14 @@ from flask.cli import AppGroup
 
 from api.db import db
 from models import schema
+from models.access import SYSTEM, Role
+from models.errors import DomainError
+
+
+def _system_session() -> object:
+    session = db.session()
+    session.info["actor"] = SYSTEM
+    return session
 
 
 def register_cli(app: Flask) -> None:
@@ -38,21 +49,55 @@ def register_cli(app: Flask) -> None:
     @click.option("--cells", default=1500, show_default=True)
     @click.option("--if-empty", is_flag=True, help="do nothing when the database already holds townships")
     def load(seed: int, townships: int, villages: int, cells: int, if_empty: bool) -> None:
-        """Generate a synthetic county and load it through the same rules as the API."""
-        from models.demo import load_demo_county
+        """Generate a synthetic county, its officers and demo accounts, through the same rules as the API."""
+        from models.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_county
 
-        session = db.session()
         started = time.perf_counter()
         counts = load_demo_county(
-            session, seed=seed, townships=townships, villages=villages, cells=cells, if_empty=if_empty
+            _system_session(), seed=seed, townships=townships, villages=villages, cells=cells, if_empty=if_empty
         )
         if counts is None:
             click.echo("demo county not loaded: the database already holds townships")
             return
         click.echo(
             f"demo county loaded in {time.perf_counter() - started:.1f} s: {counts['townships']} townships, "
-            f"{counts['villages']} villages, {counts['cells']} grid cells (seed {seed})"
+            f"{counts['villages']} villages, {counts['cells']} grid cells, {counts['officers']} officers, "
+            f"{counts['assignments']} assignments (seed {seed})"
         )
+        names = ", ".join(username for username, _name, _role in DEMO_ACCOUNTS)
+        click.echo(f"demo accounts {names}; password {DEMO_PASSWORD!r} (demo only)")
 
-    app.cli.add_command(db_cli)
-    app.cli.add_command(demo_cli)
+    users_cli = AppGroup("users", help="User accounts.")
+
+    @users_cli.command("create-admin")
+    @click.argument("username")
+    @click.option("--display-name", default=None, help="defaults to the username")
+    @click.password_option(envvar="GRIDPATROL_ADMIN_PASSWORD", help="prompted for when not given (or set in env)")
+    def create_admin(username: str, display_name: str | None, password: str) -> None:
+        """Create a county administrator account (the first one, or another)."""
+        from models.accounts_service import create_user
+
+        try:
+            user = create_user(
+                _system_session(),
+                caller=SYSTEM,
+                username=username,
+                display_name=display_name or username,
+                password=password,
+                role=Role.COUNTY_ADMIN,
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
+        click.echo(f"county administrator {user.username!r} created (id {user.id})")
+
+    auth_cli = AppGroup("auth", help="Tokens.")
+
+    @auth_cli.command("purge-tokens")
+    def purge_tokens() -> None:
+        """Delete expired access and refresh tokens (safe to run any time, e.g. daily from cron)."""
+        from models.accounts_service import purge_expired_tokens
+
+        click.echo(f"{purge_expired_tokens(_system_session())} expired tokens deleted")
+
+    for group in (db_cli, demo_cli, users_cli, auth_cli):
+        app.cli.add_command(group)

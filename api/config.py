@@ -14,6 +14,13 @@ def from_environment() -> dict:
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'gridpatrol.sqlite'}",
         "PAGE_SIZE_DEFAULT": int(os.environ.get("PAGE_SIZE_DEFAULT", "50")),
         "PAGE_SIZE_MAX": int(os.environ.get("PAGE_SIZE_MAX", "500")),
+        # Accounts and tokens
+        "ACCESS_TOKEN_MINUTES": int(os.environ.get("ACCESS_TOKEN_MINUTES", "15")),
+        "REFRESH_TOKEN_DAYS": int(os.environ.get("REFRESH_TOKEN_DAYS", "30")),
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
+        "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
+        # "standard": Argon2id at RFC 9106's second recommended cost (64 MiB, 3 passes). "fast" is for tests only.
+        "PASSWORD_HASH_COST": os.environ.get("PASSWORD_HASH_COST", "standard"),
         # flask-smorest
         "API_TITLE": "Grid patrol API",
         "API_VERSION": "v1",

@@ -137,7 +137,9 @@ def handle_domain_error(error: DomainError) -> Response:
     if error.pointer:
         field = error.pointer.lstrip("/").replace("/", ".")
         errors = [{"in": "body", "field": field, "pointer": error.pointer, "code": error.code, "detail": error.detail}]
-    return problem(error.status, error.code, error.title, error.detail, errors=errors, **error.extra)
+    return problem(
+        error.status, error.code, error.title, error.detail, errors=errors, headers=error.headers, **error.extra
+    )
 
 
 def handle_unexpected(error: BaseException) -> Response:

@@ -7,10 +7,14 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-from flask_smorest.utils import prepare_response
+from flask_smorest.utils import load_info_from_docstring, prepare_response
 
 from api import errors
+from api.auth import PUBLIC, AccessRule, declare
 from api.errors import PROBLEM_JSON
+from models.access import Role
+
+BEARER = "bearerAuth"
 
 
 class Schema(ma.Schema):
@@ -46,6 +50,18 @@ class Api(flask_smorest.Api):
     def _register_error_handlers(self) -> None:
         errors.register(self._app)
 
+    def _init_spec(self, *args: Any, **kwargs: Any) -> None:
+        super()._init_spec(*args, **kwargs)
+        self.spec.components.security_scheme(
+            BEARER,
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An access token from POST /api/v1/auth/token (15 minutes; renew it at "
+                "POST /api/v1/auth/refresh).",
+            },
+        )
+
     def _register_responses(self) -> None:
         """Every error response in the spec is a problem+json document."""
         for status in http.HTTPStatus:
@@ -60,6 +76,31 @@ class Api(flask_smorest.Api):
 
 
 class Blueprint(flask_smorest.Blueprint):
+    def access(self, *roles: Role, public: bool = False, note: str = "") -> Any:
+        """Declare who may call the view: the roles it admits, or `public=True`. Put it first (outermost).
+
+        The rule is enforced for the whole app by `api.auth.authorise`, and documented here: the operation's
+        security requirement, its 401/403 answers, and a "Who may call" line in its description.
+        """
+        if public == bool(roles):
+            raise ValueError("give the roles a view admits, or public=True")
+        rule = PUBLIC if public else AccessRule(roles=frozenset(roles), note=note)
+
+        def decorator(func: Any) -> Any:
+            manual = getattr(func, "_apidoc", {}).get("manual_doc", {})
+            base = manual.get("description") or load_info_from_docstring(func.__doc__ or "").get("description", "")
+            doc: dict[str, Any] = {"description": f"{base}\n\n{rule.describe()}".strip()}
+            if rule.public:
+                doc["security"] = []
+            else:
+                doc["security"] = [{BEARER: []}]
+                doc["x-roles"] = [role.value for role in Role if role in rule.roles]
+                func = self.problem(401, "no access token, or one that is expired or revoked")(func)
+                func = self.problem(403, "the caller's role may not do this")(func)
+            return declare(rule)(self.doc(**doc)(func))
+
+        return decorator
+
     def problem(self, status: int, description: str) -> Any:
         """Document an error answer of the view (every error is a problem+json document)."""
         return self.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import marshmallow as ma
@@ -46,3 +47,60 @@ class GeoJSONObject(ma.fields.Dict):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(metadata={"description": "GeoJSON geometry, WGS-84", **kwargs.pop("metadata", {})}, **kwargs)
+
+
+class Instant(ma.fields.AwareDateTime):
+    """An ISO 8601 time with its offset (`2026-11-23T08:00:00+08:00`); a time without one is refused."""
+
+    default_error_messages = {  # noqa: RUF012
+        "invalid": coded("time-format", "an ISO 8601 time is expected, e.g. 2026-11-23T08:00:00+08:00"),
+        "invalid_awareness": coded("time-without-offset", "give the time with its offset, e.g. +08:00 or Z"),
+        "format": coded("time-format", "an ISO 8601 time is expected"),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"example": "2026-11-23T08:00:00+08:00", **kwargs.pop("metadata", {})}
+        super().__init__(format="iso", metadata=metadata, **kwargs)
+
+
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+class Mobile(ma.fields.String):
+    """A mainland China mobile number: 11 digits starting 13-19. Spaces, dashes and a +86 / 0086 prefix are
+    accepted and dropped, so the number is stored (and unique) in one form."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {
+            "example": "13800138000",
+            "description": "mainland mobile number, 11 digits",
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        digits = re.sub(r"[\s\-()]", "", text)
+        for prefix in ("+86", "0086"):
+            if digits.startswith(prefix):
+                digits = digits[len(prefix) :]
+        if not _MOBILE.fullmatch(digits):
+            raise ma.ValidationError(
+                coded("mobile-format", f"{text!r} is not a mainland mobile number (11 digits, starting 13 to 19)")
+            )
+        return digits
+
+
+def text_field(
+    max_length: int, *, required: bool = False, allow_none: bool = False, **metadata: Any
+) -> ma.fields.String:
+    """A trimmed, non-blank string of at most `max_length` characters."""
+    return ma.fields.String(
+        required=required,
+        allow_none=allow_none,
+        validate=ma.validate.And(
+            ma.validate.Length(min=1, max=max_length, error=coded("length", f"1 to {max_length} characters")),
+            ma.validate.Predicate("strip", error=coded("blank", "may not be blank")),
+        ),
+        metadata=metadata,
+    )

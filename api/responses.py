@@ -26,5 +26,6 @@ def wants_geojson(fmt: str | None) -> bool:
     )
 
 
-def etag(version: int) -> str:
+def etag(version: int | str) -> str:
+    """A strong entity tag: a record's version, or a computed tag such as a team's."""
     return f'"{version}"'

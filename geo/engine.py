@@ -40,6 +40,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for `url` with the spatial extension loaded and the backend tuned."""
     url = normalise_url(url)
     parsed = make_url(url)
+    # Parameters never go into error messages or logs: they may hold password hashes or token digests.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         return _make_sqlite_engine(url, **kwargs)
     if parsed.get_backend_name() == "postgresql":

@@ -9,7 +9,10 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
+
+from models.errors import PreconditionFailed
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -71,6 +74,25 @@ def write_transaction(session: Session, *lock_keys: str) -> None:
     if dialect_of(session) == "postgresql":
         for key in lock_keys:
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(key.encode())})
+
+
+def check_version(record: Any, expected_version: int | None) -> None:
+    """Refuse a change made from a version other than the current one (If-Match); None accepts any version."""
+    if expected_version is not None and expected_version != record.version:
+        raise PreconditionFailed(
+            f"the record has changed (it is now at version {record.version}, you sent {expected_version}); "
+            "fetch it again and reapply your change",
+            current_version=record.version,
+        )
+
+
+def commit_guarded(session: Session) -> None:
+    """Commit; a concurrent change of the same version (the UPDATE matched no row) becomes a 412."""
+    try:
+        session.commit()
+    except StaleDataError as exc:
+        session.rollback()
+        raise PreconditionFailed("the record was changed by someone else at the same time; fetch it again") from exc
 
 
 @event.listens_for(Session, "after_transaction_end")

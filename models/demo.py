@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geo.tiling import blob, voronoi_split
+from models.access import SYSTEM, Role
+from models.accounts_service import create_user
+from models.people import AssignmentRole
+from models.people_service import assign, create_officer
 from models.territory import GRID_CELL, TOWNSHIP, VILLAGE, Level, Township
 from models.territory_service import create_unit
 
@@ -89,6 +94,20 @@ def plan_county(*, seed: int = 42, townships: int = 20, villages: int = 300, cel
     return plan
 
 
+DEMO_PASSWORD = "gridpatrol-demo"  # documented in the README; the demo is for looking around, not for production
+DEMO_ACCOUNTS = (
+    # username, display name, role
+    ("admin", "县安委办管理员", Role.COUNTY_ADMIN),
+    ("leader", "街道分管领导", Role.TOWNSHIP_LEADER),
+    ("officer", "网格长", Role.GRID_OFFICER),
+    ("viewer", "县应急局查询", Role.VIEWER),
+)
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红文斌辉鹏宇浩凯健俊帆"
+_SINCE = datetime(2025, 1, 1, 8, 30, tzinfo=UTC)  # when the demo county's grids were first staffed
+_HANDOVER = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # a round of reassignments, so that history has something in it
+
+
 def load_demo_county(
     session: Session,
     *,
@@ -97,22 +116,119 @@ def load_demo_county(
     villages: int = 300,
     cells: int = 1500,
     if_empty: bool = False,
+    people: bool = True,
+    password: str = DEMO_PASSWORD,
 ) -> dict[str, int] | None:
-    """Load `plan_county(...)` through `create_unit`, so the demo obeys every rule the API enforces.
+    """Load `plan_county(...)` through the service functions, so the demo obeys every rule the API enforces.
 
+    With `people`, also officers (two or three per village), their assignments with a past handover, a few cells
+    left without an owner, and one user account per role (see DEMO_ACCOUNTS, all with `password`).
     With `if_empty`, nothing happens (and None is returned) when the database already holds townships.
     """
     has_townships = session.scalar(select(func.count()).select_from(Township))
     session.rollback()  # each write starts its own transaction
     if if_empty and has_townships:
         return None
+    session.info["actor"] = SYSTEM
     ids: dict[str, int] = {}
     counts = {"townships": 0, "villages": 0, "cells": 0}
+    cells_of: dict[str, list[int]] = {}
     for unit in plan_county(seed=seed, townships=townships, villages=villages, cells=cells):
         parent_id = ids[unit.parent_code] if unit.parent_code else None
         created = create_unit(
-            session, level=unit.level, code=unit.code, name=unit.name, boundary=unit.shape, parent_id=parent_id
+            session,
+            caller=SYSTEM,
+            level=unit.level,
+            code=unit.code,
+            name=unit.name,
+            boundary=unit.shape,
+            parent_id=parent_id,
         )
         ids[unit.code] = created.id
         counts[{"township": "townships", "village": "villages", "grid_cell": "cells"}[unit.level.key]] += 1
+        if unit.level is GRID_CELL:
+            cells_of.setdefault(unit.parent_code, []).append(created.id)
+    if people:
+        counts |= _load_people(session, random.Random(seed + 1), cells_of, ids, password)
+    return counts
+
+
+def _load_people(
+    session: Session, rng: random.Random, cells_of: dict[str, list[int]], ids: dict[str, int], password: str
+) -> dict[str, int]:
+    counts = {"officers": 0, "assignments": 0, "users": 0}
+    mobiles = rng.sample(range(10_000_000, 100_000_000), sum(len(c) // 2 + 2 for c in cells_of.values()))
+    first_township_code = min(code for code in ids if len(code) == 9)
+    first_owner: int | None = None  # the demo officer account: a current owner in the demo leader's township
+    for village_code, cell_ids in cells_of.items():
+        township_id = ids[village_code[:9]]
+        officers = []
+        for _ in range(len(cell_ids) // 2 + 2):
+            name = rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2))))
+            officer = create_officer(
+                session,
+                caller=SYSTEM,
+                name=name,
+                mobile=f"139{mobiles[counts['officers']]:08d}",
+                township_id=township_id,
+                title=rng.choice(("网格员", "网格员", "村安全员", "村委委员")),
+            )
+            officers.append(officer.id)
+            counts["officers"] += 1
+        for index, cell_id in enumerate(cell_ids):
+            if rng.random() < 0.03:
+                continue  # left without an owner: something for a leader's to-do list
+            owner = officers[index % len(officers)]
+            owners = {owner}
+            assign(
+                session,
+                caller=SYSTEM,
+                cell_id=cell_id,
+                officer_id=owner,
+                role=AssignmentRole.OWNER,
+                reason="首次划定网格",
+                valid_from=_SINCE,
+            )
+            counts["assignments"] += 1
+            if rng.random() < 0.2 and len(officers) > 2:
+                successor = officers[(index + 1) % len(officers)]
+                assign(
+                    session,
+                    caller=SYSTEM,
+                    cell_id=cell_id,
+                    officer_id=successor,
+                    role=AssignmentRole.OWNER,
+                    reason="网格长调整",
+                    valid_from=_HANDOVER,
+                )
+                counts["assignments"] += 1
+                owner = successor
+                owners.add(successor)
+            if first_owner is None and village_code.startswith(first_township_code):
+                first_owner = owner
+            member = next(o for o in reversed(officers) if o not in owners)
+            if rng.random() < 0.5:
+                assign(
+                    session,
+                    caller=SYSTEM,
+                    cell_id=cell_id,
+                    officer_id=member,
+                    role=AssignmentRole.MEMBER,
+                    reason="协助巡查",
+                    valid_from=_SINCE,
+                )
+                counts["assignments"] += 1
+    first_township = ids[first_township_code]
+    for username, display_name, role in DEMO_ACCOUNTS:
+        create_user(
+            session,
+            caller=SYSTEM,
+            username=username,
+            display_name=display_name,
+            password=password,
+            role=role,
+            township_id=first_township if role is Role.TOWNSHIP_LEADER else None,
+            officer_id=first_owner if role is Role.GRID_OFFICER else None,
+        )
+        counts["users"] += 1
     return counts

@@ -13,13 +13,44 @@ class DomainError(Exception):
     code = "bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str, *, code: str | None = None, pointer: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        pointer: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         if code:
             self.code = code
         self.pointer = pointer  # JSON pointer into the request body, e.g. "/boundary"
-        self.extra = extra
+        self.headers = headers or {}  # e.g. WWW-Authenticate, Retry-After
+        self.extra = extra  # extra members of the problem document
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials: no token, a bad or expired one, or a failed login."""
+
+    status = 401
+    code = "unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(DomainError):
+    """The caller is known but their role may not do this (objects out of scope are `NotFound` instead)."""
+
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    code = "too-many-requests"
+    title = "Too many requests"
 
 
 class NotFound(DomainError):

@@ -10,10 +10,11 @@ from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from geo import SRID
+from models.audit import Audited
 from models.base import Base, UTCDateTime
 
 
-class TerritorialUnit:
+class TerritorialUnit(Audited):
     """Columns shared by the three levels. Area and centroid are derived from the boundary on every write."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the SQLite rowid, which the R*Tree refers to
@@ -28,6 +29,8 @@ class TerritorialUnit:
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Optimistic locking: every UPDATE checks and bumps it; it is also the ETag.
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __audit_actions__ = (("retired_at", "retire"),)
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict:  # noqa: N805

@@ -15,7 +15,6 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from geo import SRID
 from geo.geojson import OUTPUT_DECIMALS
@@ -29,27 +28,38 @@ from geo.measure import (
     overlap_of,
     uncovered_part,
 )
-from models.base import dialect_of, utcnow, write_transaction
-from models.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
+from models.access import Caller, scope_clauses
+from models.base import check_version, commit_guarded, dialect_of, utcnow, write_transaction
+from models.errors import Conflict, NotFound, RuleViolation
+from models.people import GridAssignment
+from models.people_service import has_owner_clause
 from models.territory import GRID_CELL, VILLAGE, GridCell, Level, TerritorialUnit, Township, Village, child_level
 
 Areal = Polygon | MultiPolygon
 
 
-def get_unit(session: Session, level: Level, unit_id: int) -> Any:
-    """The unit, retired or not, or `NotFound`."""
-    unit = session.get(level.model, unit_id)
+def get_unit(session: Session, level: Level, unit_id: int, caller: Caller) -> Any:
+    """The unit, retired or not, or `NotFound` (also when it lies outside the caller's scope)."""
+    model = level.model
+    unit = session.scalar(select(model).where(model.id == unit_id, *scope_clauses(caller, model)))
     if unit is None:
         raise NotFound(f"there is no {level.label} with id {unit_id}")
     return unit
 
 
 def create_unit(
-    session: Session, *, level: Level, code: str, name: str, boundary: Areal, parent_id: int | None = None
+    session: Session,
+    *,
+    caller: Caller,
+    level: Level,
+    code: str,
+    name: str,
+    boundary: Areal,
+    parent_id: int | None = None,
 ) -> Any:
     """Create a unit after checking its code, its parent, and that it fits in its parent beside its siblings."""
     write_transaction(session, _sibling_scope(level, parent_id))
-    parent = _active_parent(session, level, parent_id)
+    parent = _active_parent(session, level, parent_id, caller)
     if parent is not None and not code.startswith(parent.code):
         raise RuleViolation(
             f"code {code} does not start with its parent's code {parent.code}",
@@ -80,6 +90,7 @@ def create_unit(
 def update_unit(
     session: Session,
     *,
+    caller: Caller,
     level: Level,
     unit_id: int,
     expected_version: int | None,
@@ -89,8 +100,8 @@ def update_unit(
     """Rename and/or redraw a unit. `expected_version` (from If-Match) guards against lost updates."""
     scopes = [f"{child.key}:{unit_id}"] if (child := child_level(level)) else []
     write_transaction(session, *scopes)
-    unit = get_unit(session, level, unit_id)
-    _check_version(unit, expected_version)
+    unit = get_unit(session, level, unit_id, caller)
+    check_version(unit, expected_version)
     if unit.retired_at is not None:
         raise Conflict(f"{level.label} {unit.code} is retired and can no longer change", code="unit-retired")
     parent_id = getattr(unit, level.parent_fk) if level.parent_fk else None
@@ -103,18 +114,22 @@ def update_unit(
     if name is not None:
         unit.name = name
     unit.updated_at = utcnow()
-    _commit_guarded(session, unit)
+    commit_guarded(session)
     return unit
 
 
-def retire_unit(session: Session, *, level: Level, unit_id: int, expected_version: int | None) -> Any:
-    """Retire a unit: it keeps its history and code but no longer counts. Its children must be retired first."""
+def retire_unit(session: Session, *, caller: Caller, level: Level, unit_id: int, expected_version: int | None) -> Any:
+    """Retire a unit: it keeps its history and code but no longer counts.
+
+    Its children must be retired first, and a cell's team must have ended: nobody stays responsible for a
+    cell that no longer exists.
+    """
     child = child_level(level)
-    write_transaction(session, *([f"{child.key}:{unit_id}"] if child else []))
-    unit = get_unit(session, level, unit_id)
+    write_transaction(session, *([f"{child.key}:{unit_id}"] if child else [f"team:{unit_id}"]))
+    unit = get_unit(session, level, unit_id, caller)
     if unit.retired_at is not None:
         return unit  # retiring twice is retiring once, whatever version the retry names
-    _check_version(unit, expected_version)
+    check_version(unit, expected_version)
     if child is not None:
         active = session.scalars(
             select(child.model.code)
@@ -128,13 +143,29 @@ def retire_unit(session: Session, *, level: Level, unit_id: int, expected_versio
                 f"{level.label} {unit.code} still has active {child.label}s ({listed}); retire them first",
                 code="has-active-children",
             )
+    if level is GRID_CELL:
+        team = session.scalars(
+            select(GridAssignment.id).where(
+                GridAssignment.cell_id == unit.id,
+                GridAssignment.valid_to.is_(None),
+                GridAssignment.superseded_at.is_(None),
+            )
+        ).all()
+        if team:
+            raise Conflict(
+                f"grid cell {unit.code} still has officers in charge (assignments "
+                f"{', '.join(map(str, team))}); end their assignments first",
+                code="cell-has-team",
+            )
     unit.retired_at = unit.updated_at = utcnow()
-    _commit_guarded(session, unit)
+    commit_guarded(session)
     return unit
 
 
-def locate_statement(dialect: str, lon: float, lat: float) -> Select:
-    """The active grid cell containing the point, with its village and township, through the spatial index."""
+def locate_statement(dialect: str, lon: float, lat: float, scope: list[Any] | tuple = ()) -> Select:
+    """The active grid cell containing the point, with its village and township, through the spatial index.
+
+    `scope`: the caller's scope clauses on GridCell."""
     return (
         unit_select(GRID_CELL)
         .add_columns(
@@ -145,15 +176,16 @@ def locate_statement(dialect: str, lon: float, lat: float) -> Select:
         )
         .join(Village, Village.id == GridCell.village_id)
         .join(Township, Township.id == GridCell.township_id)
-        .where(point_filter(dialect, GridCell.boundary, lon, lat), GridCell.retired_at.is_(None))
+        .where(point_filter(dialect, GridCell.boundary, lon, lat), GridCell.retired_at.is_(None), *scope)
         .order_by(GridCell.code)  # a point on a shared edge touches two cells: answer the same one every time
         .limit(1)
     )
 
 
-def locate_cell(session: Session, lon: float, lat: float) -> dict[str, Any] | None:
-    """The active grid cell containing the point, with its village and township, or None."""
-    row = session.execute(locate_statement(dialect_of(session), lon, lat)).mappings().first()
+def locate_cell(session: Session, lon: float, lat: float, caller: Caller) -> dict[str, Any] | None:
+    """The active grid cell in the caller's scope containing the point, with its village and township, or None."""
+    stmt = locate_statement(dialect_of(session), lon, lat, scope_clauses(caller, GridCell))
+    row = session.execute(stmt).mappings().first()
     return dict(row) if row else None
 
 
@@ -179,9 +211,9 @@ class CoverageGaps:
     gaps: Discrepancy | None
 
 
-def coverage_gaps(session: Session, village_id: int) -> CoverageGaps:
+def coverage_gaps(session: Session, village_id: int, caller: Caller) -> CoverageGaps:
     """The part of a village that no active cell covers (slivers within the tolerance ignored)."""
-    village = get_unit(session, VILLAGE, village_id)
+    village = get_unit(session, VILLAGE, village_id, caller)
     cells = session.scalars(
         select(GridCell.boundary).where(GridCell.village_id == village.id, GridCell.retired_at.is_(None))
     ).all()
@@ -198,9 +230,11 @@ def unit_select(level: Level) -> Select:
     return select(*columns, func.ST_AsGeoJSON(model.boundary, OUTPUT_DECIMALS).label("boundary_geojson"))
 
 
-def unit_row(session: Session, level: Level, unit_id: int) -> dict[str, Any]:
-    """One unit as a row of `unit_select`, retired or not, or `NotFound`."""
-    row = session.execute(unit_select(level).where(level.model.id == unit_id)).mappings().first()
+def unit_row(session: Session, level: Level, unit_id: int, caller: Caller) -> dict[str, Any]:
+    """One unit as a row of `unit_select`, retired or not, or `NotFound` (also when out of the caller's scope)."""
+    model = level.model
+    stmt = unit_select(level).where(model.id == unit_id, *scope_clauses(caller, model))
+    row = session.execute(stmt).mappings().first()
     if row is None:
         raise NotFound(f"there is no {level.label} with id {unit_id}")
     return dict(row)
@@ -208,15 +242,23 @@ def unit_row(session: Session, level: Level, unit_id: int) -> dict[str, Any]:
 
 def unit_filters(
     level: Level,
+    caller: Caller,
     *,
     equals: dict[str, Any] | None = None,
     name: str | None = None,
     code_prefix: str | None = None,
     include_retired: bool = False,
+    has_owner: bool | None = None,
 ) -> list[Any]:
-    """WHERE clauses for a list of units: column equalities (parents), name substring, code prefix, retired or not."""
+    """WHERE clauses for a list of units in the caller's scope: column equalities (parents), name substring, code
+    prefix, retired or not, and for cells whether they have a current owner."""
     model = level.model
-    clauses: list[Any] = [getattr(model, column) == value for column, value in (equals or {}).items()]
+    clauses: list[Any] = scope_clauses(caller, model)
+    clauses += [getattr(model, column) == value for column, value in (equals or {}).items()]
+    if has_owner is not None:
+        if level is not GRID_CELL:
+            raise ValueError("has_owner filters grid cells only")
+        clauses.append(has_owner_clause(has_owner))
     if name:
         clauses.append(func.lower(model.name).contains(name.lower(), autoescape=True))
     if code_prefix:
@@ -230,11 +272,16 @@ def _sibling_scope(level: Level, parent_id: int | None) -> str:
     return f"{level.key}:{parent_id or 0}"
 
 
-def _active_parent(session: Session, level: Level, parent_id: int | None) -> Any:
+def _active_parent(session: Session, level: Level, parent_id: int | None, caller: Caller) -> Any:
     if level.parent is None:
         return None
     pointer = f"/{level.parent_fk}"
-    parent = session.get(level.parent.model, parent_id) if parent_id is not None else None
+    model = level.parent.model
+    parent = (
+        session.scalar(select(model).where(model.id == parent_id, *scope_clauses(caller, model)))
+        if parent_id is not None
+        else None
+    )
     if parent is None:
         raise RuleViolation(
             f"there is no {level.parent.label} with id {parent_id}", code="parent-not-found", pointer=pointer
@@ -302,20 +349,3 @@ def _set_boundary(unit: TerritorialUnit, boundary: BaseGeometry) -> None:
     unit.area_m2 = geodesic_area_m2(boundary)
     centroid = boundary.centroid
     unit.centroid_lon, unit.centroid_lat = centroid.x, centroid.y
-
-
-def _check_version(unit: TerritorialUnit, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != unit.version:
-        raise PreconditionFailed(
-            f"the record has changed (it is now at version {unit.version}, you sent {expected_version}); "
-            "fetch it again and reapply your change",
-            current_version=unit.version,
-        )
-
-
-def _commit_guarded(session: Session, unit: TerritorialUnit) -> None:
-    try:
-        session.commit()
-    except StaleDataError as exc:
-        session.rollback()
-        raise PreconditionFailed("the record was changed by someone else at the same time; fetch it again") from exc

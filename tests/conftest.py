@@ -22,6 +22,8 @@ from api import create_app
 from api.db import db
 from models import Base
 from models.schema import upgrade
+from models.access import Role
+from tests.factories import login_as
 from tests.pg_server import postgres_server
 
 BACKENDS = [b.strip() for b in os.environ.get("GRIDPATROL_TEST_BACKENDS", "spatialite,postgis").split(",") if b.strip()]
@@ -43,7 +45,7 @@ def app(request: pytest.FixtureRequest, _resources: ExitStack) -> Iterator[Flask
         url = os.environ.get("TEST_POSTGRES_URL") or _resources.enter_context(postgres_server())
     else:
         raise ValueError(f"unknown backend {request.param!r}")
-    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "PASSWORD_HASH_COST": "fast"})
     upgrade(db.engine(app))
     yield app
     db.engine(app).dispose()
@@ -72,8 +74,15 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
+def anonymous(app: Flask) -> FlaskClient:
+    """A client that sends no token."""
     return app.test_client()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A client logged in as a county administrator (the whole county, every verb)."""
+    return login_as(app, Role.COUNTY_ADMIN, username="root")
 
 
 @pytest.fixture

@@ -5,7 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
+
+from api.db import db
+from models.access import SYSTEM, Role
+from models.accounts_service import create_user
 
 LON0, LAT0 = 113.0, 28.0
 M_PER_DEG_LAT = 110_800.0
@@ -51,3 +56,57 @@ def cell(
     name: str = "第1网格",
 ) -> dict:
     return create(client, "grid-cells", {"village_id": village_id, "code": code, "name": name, "boundary": rect(*box)})
+
+
+PASSWORD = "correct horse battery"
+
+
+def add_user(
+    app: Flask,
+    role: Role,
+    *,
+    username: str | None = None,
+    township_id: int | None = None,
+    officer_id: int | None = None,
+    password: str = PASSWORD,
+) -> int:
+    """Create an account directly (as the system); answer its id."""
+    with db.new_session(app) as session:
+        session.info["actor"] = SYSTEM
+        user = create_user(
+            session,
+            caller=SYSTEM,
+            username=username or f"{role.value}-{township_id or 0}-{officer_id or 0}",
+            display_name=f"Test {role.value}",
+            password=password,
+            role=role,
+            township_id=township_id,
+            officer_id=officer_id,
+        )
+        return user.id
+
+
+def token_for(client: FlaskClient, username: str, password: str = PASSWORD) -> dict[str, Any]:
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def authorise(client: FlaskClient, access_token: str) -> FlaskClient:
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {access_token}"
+    return client
+
+
+def login_as(
+    app: Flask,
+    role: Role,
+    *,
+    username: str | None = None,
+    township_id: int | None = None,
+    officer_id: int | None = None,
+) -> FlaskClient:
+    """A test client logged in as a new user of this role and scope."""
+    username = username or f"{role.value}-{township_id or 0}-{officer_id or 0}"
+    add_user(app, role, username=username, township_id=township_id, officer_id=officer_id)
+    client = app.test_client()
+    return authorise(client, token_for(client, username)["access_token"])

@@ -8,13 +8,19 @@ from collections.abc import Callable
 from tests import factories as f
 
 
-def race(app, *requests: Callable) -> list:
-    """Run each request in its own thread, released together; answer their responses in order."""
+def race(who, *requests: Callable) -> list:
+    """Run each request in its own thread, released together; answer their responses in order.
+
+    `who` is the logged-in client each request is sent as (one for all, or a list, one per request); every thread
+    has a test client of its own with the same credentials.
+    """
+    senders = who if isinstance(who, list) else [who] * len(requests)
     barrier = threading.Barrier(len(requests))
     answers: list = [None] * len(requests)
 
     def run(i: int, request: Callable) -> None:
-        client = app.test_client()
+        client = senders[i].application.test_client()
+        client.environ_base.update(senders[i].environ_base)
         barrier.wait()
         answers[i] = request(client)
 
@@ -35,7 +41,7 @@ def test_two_overlapping_cells_drawn_at_the_same_moment_cannot_both_be_created(a
 
     for attempt in range(3):
         answers = race(
-            app,
+            client,
             draw(f"{f.VILLAGE_CODE}{attempt * 2 + 1:03d}", (0, attempt * 600, 500, attempt * 600 + 500)),
             draw(f"{f.VILLAGE_CODE}{attempt * 2 + 2:03d}", (100, attempt * 600 + 100, 600, attempt * 600 + 550)),
         )
@@ -55,7 +61,7 @@ def test_two_edits_from_the_same_version_end_with_one_winner_and_one_412(app, cl
             f"/api/v1/townships/{township['id']}", json={"name": name}, headers={"If-Match": '"1"'}
         )
 
-    answers = race(app, rename("甲镇"), rename("乙镇"))
+    answers = race(client, rename("甲镇"), rename("乙镇"))
     assert sorted(a.status_code for a in answers) == [200, 412]
     winner = next(a for a in answers if a.status_code == 200).get_json()
     now = client.get(f"/api/v1/townships/{township['id']}").get_json()

@@ -4,7 +4,7 @@ import shapely
 
 from api.db import db
 from geo.measure import outside_of, overlap_of, uncovered_part
-from models.demo import load_demo_county, plan_county
+from models.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_county, plan_county
 from models.territory import GRID_CELL, TOWNSHIP, VILLAGE
 
 SMALL = {"seed": 7, "townships": 3, "villages": 9, "cells": 24}
@@ -43,7 +43,13 @@ def test_each_level_tiles_its_parent_without_overlap_or_gap():
 
 def test_the_demo_loads_through_the_api_rules_and_every_cell_can_be_located(app, client, session):
     counts = load_demo_county(session, **SMALL)
-    assert counts == {"townships": 3, "villages": 9, "cells": 24}
+    assert {k: counts[k] for k in ("townships", "villages", "cells", "users")} == {
+        "townships": 3,
+        "villages": 9,
+        "cells": 24,
+        "users": 4,
+    }
+    assert counts["officers"] >= 2 * 9 and counts["assignments"] >= 24 * 0.9
     assert load_demo_county(session, **SMALL, if_empty=True) is None
     for unit in plan_county(**SMALL):
         if unit.level is GRID_CELL:
@@ -51,3 +57,30 @@ def test_the_demo_loads_through_the_api_rules_and_every_cell_can_be_located(app,
             answer = client.get(f"/api/v1/grid-cells/locate?lon={point.x}&lat={point.y}")
             assert answer.status_code == 200 and answer.get_json()["code"] == unit.code
     assert db.engine(app)  # the app's own engine served all of the above
+
+
+def test_every_demo_account_logs_in_with_the_documented_password_and_sees_its_scope(app, client, session):
+    load_demo_county(session, **SMALL)
+    anonymous = app.test_client()
+    scopes = {}
+    for username, _name, role in DEMO_ACCOUNTS:
+        answer = anonymous.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+        assert answer.status_code == 200, answer.get_json()
+        assert answer.get_json()["user"]["role"] == role.value
+        me = anonymous.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {answer.get_json()['access_token']}"})
+        scopes[username] = me.get_json()["scope"]
+    assert scopes["admin"]["county_wide"] and scopes["viewer"]["county_wide"] and scopes["viewer"]["read_only"]
+    assert scopes["leader"]["township_id"] is not None and not scopes["leader"]["county_wide"]
+    assert scopes["officer"]["cell_ids"], "the demo officer owns cells"
+    assert scopes["officer"]["township_id"] == scopes["leader"]["township_id"]
+
+
+def test_the_demo_has_history_and_a_to_do_list(client, session):
+    load_demo_county(session, seed=3, townships=2, villages=6, cells=60)
+    cells = client.get("/api/v1/grid-cells", query_string={"page_size": 100}).get_json()["total"]
+    unowned = client.get("/api/v1/grid-cells", query_string={"has_owner": "false"}).get_json()["total"]
+    owned = client.get("/api/v1/grid-cells", query_string={"has_owner": "true"}).get_json()["total"]
+    assert owned + unowned == cells == 60
+    assert owned > unowned
+    ended = client.get("/api/v1/grid-assignments", query_string={"current": "false"}).get_json()
+    assert ended["total"] > 0, "some owners were handed over in the past"

@@ -8,6 +8,8 @@ import orjson
 from flask import request, url_for
 from flask.views import MethodView
 
+from api.auth import current_caller
+from api.conditional import expected_version
 from api.db import db
 from api.extensions import Blueprint
 from api.pagination import page_size_of, paginate
@@ -16,7 +18,8 @@ from api.territory import schemas as s
 from geo.coords import to_wgs84
 from geo.geojson import to_geojson
 from geo.measure import TOLERANCE_M
-from models.errors import NotFound, PreconditionFailed, PreconditionRequired
+from models.access import ALL_ROLES, Role
+from models.errors import NotFound
 from models.territory import GRID_CELL, TOWNSHIP, VILLAGE, Level
 from models.territory_service import (
     coverage_gaps,
@@ -29,6 +32,11 @@ from models.territory_service import (
     update_unit,
 )
 
+READ_NOTE = (
+    "Each within their scope: the whole county, one township, or a grid officer's own cells (and their village "
+    "and township); anything else answers 404."
+)
+LEADER_NOTE = "A township leader works within their own township; anything outside it answers 404."
 _NOT_PROPERTIES = ("boundary_geojson", "centroid_lon", "centroid_lat")
 
 
@@ -46,23 +54,8 @@ def feature(item: dict[str, Any]) -> dict[str, Any]:
     return {"type": "Feature", "id": item["id"], "geometry": item["boundary"], "properties": properties}
 
 
-def expected_version() -> int | None:
-    """The version named by If-Match (None for `*`); a write without If-Match is refused with 428."""
-    header = request.headers.get("If-Match")
-    if not header:
-        raise PreconditionRequired(
-            "send If-Match with the ETag of the version you are changing (GET it first), or * for any version"
-        )
-    if header.strip() == "*":
-        return None
-    value = header.strip()
-    if value.startswith('"') and value.endswith('"') and value[1:-1].isdigit():
-        return int(value[1:-1])
-    raise PreconditionFailed(f'If-Match {header!r} is not an ETag of this API (they look like "3")')
-
-
 def item_response(level: Level, unit_id: int, status: int = 200) -> Any:
-    row = unit_row(db.session(), level, unit_id)
+    row = unit_row(db.session(), level, unit_id, current_caller())
     headers = {"ETag": etag(row["version"])}
     if status == 201:
         headers["Location"] = url_for(f"{request.blueprint}.Item", unit_id=unit_id)
@@ -77,7 +70,8 @@ def make_blueprint(
     page_schema: type,
     create_schema: type,
     list_args: type,
-    filters: tuple[str, ...] = (),
+    writers: tuple[Role, ...],
+    writers_note: str = "",
 ) -> Blueprint:
     """The standard resource of a level: list, create, get, patch (If-Match), retire."""
     label = level.label
@@ -85,6 +79,7 @@ def make_blueprint(
 
     @blp.route("")
     class Collection(MethodView):
+        @blp.access(*ALL_ROLES, note=READ_NOTE)
         @blp.query(list_args)
         @blp.response(200, page_schema)
         @blp.alt_response(200, schema=s.FeatureCollectionSchema, content_type=GEOJSON, success=True)
@@ -101,10 +96,19 @@ def make_blueprint(
             name: str | None = None,
             code: str | None = None,
             format: str | None = None,  # noqa: A002
+            has_owner: bool | None = None,
             **equals: int,
         ) -> Any:
             model = level.model
-            where = unit_filters(level, equals=equals, name=name, code_prefix=code, include_retired=include_retired)
+            where = unit_filters(
+                level,
+                current_caller(),
+                equals=equals,
+                name=name,
+                code_prefix=code,
+                include_retired=include_retired,
+                has_owner=has_owner,
+            )
             rows, meta = paginate(
                 db.session(), unit_select(level), model, where, [model.code, model.id], page, page_size_of(page_size)
             )
@@ -114,6 +118,7 @@ def make_blueprint(
                 return json_response(collection, mimetype=GEOJSON)
             return json_response({"items": items, **meta})
 
+        @blp.access(*writers, note=writers_note)
         @blp.arguments(create_schema)
         @blp.response(201, item_schema)
         @blp.problem(409, "the code is taken")
@@ -125,17 +130,19 @@ def make_blueprint(
         )
         def post(self, data: dict[str, Any]) -> Any:
             parent_id = data.pop(level.parent_fk) if level.parent_fk else None
-            unit = create_unit(db.session(), level=level, parent_id=parent_id, **data)
+            unit = create_unit(db.session(), caller=current_caller(), level=level, parent_id=parent_id, **data)
             return item_response(level, unit.id, 201)
 
     @blp.route("/<int:unit_id>")
     class Item(MethodView):
+        @blp.access(*ALL_ROLES, note=READ_NOTE)
         @blp.response(200, item_schema)
         @blp.problem(404, "no such unit")
         @blp.doc(summary=f"Get a {label}", description="Retired ones too; the ETag header carries the version.")
         def get(self, unit_id: int) -> Any:
             return item_response(level, unit_id)
 
+        @blp.access(*writers, note=writers_note)
         @blp.arguments(s.UnitPatchSchema)
         @blp.response(200, item_schema)
         @blp.if_match()
@@ -149,15 +156,23 @@ def make_blueprint(
             "and must still hold every active child.",
         )
         def patch(self, data: dict[str, Any], unit_id: int) -> Any:
-            update_unit(db.session(), level=level, unit_id=unit_id, expected_version=expected_version(), **data)
+            update_unit(
+                db.session(),
+                caller=current_caller(),
+                level=level,
+                unit_id=unit_id,
+                expected_version=expected_version(),
+                **data,
+            )
             return item_response(level, unit_id)
 
     @blp.route("/<int:unit_id>/retire")
     class Retirement(MethodView):
+        @blp.access(*writers, note=writers_note)
         @blp.response(200, item_schema)
         @blp.if_match()
         @blp.problem(404, "no such unit")
-        @blp.problem(409, "the unit still has active children")
+        @blp.problem(409, "the unit still has active children (or, for a cell, officers in charge)")
         @blp.problem(412, "If-Match does not name the current version")
         @blp.problem(428, "If-Match is missing")
         @blp.doc(
@@ -167,7 +182,9 @@ def make_blueprint(
             "harmless.",
         )
         def post(self, unit_id: int) -> Any:
-            retire_unit(db.session(), level=level, unit_id=unit_id, expected_version=expected_version())
+            retire_unit(
+                db.session(), caller=current_caller(), level=level, unit_id=unit_id, expected_version=expected_version()
+            )
             return item_response(level, unit_id)
 
     return blp
@@ -180,6 +197,7 @@ townships = make_blueprint(
     page_schema=s.TownshipPageSchema,
     create_schema=s.TownshipCreateSchema,
     list_args=s.UnitListArgs,
+    writers=(Role.COUNTY_ADMIN,),
 )
 villages = make_blueprint(
     VILLAGE,
@@ -188,6 +206,8 @@ villages = make_blueprint(
     page_schema=s.VillagePageSchema,
     create_schema=s.VillageCreateSchema,
     list_args=s.VillageListArgs,
+    writers=(Role.COUNTY_ADMIN, Role.TOWNSHIP_LEADER),
+    writers_note=LEADER_NOTE,
 )
 grid_cells = make_blueprint(
     GRID_CELL,
@@ -196,11 +216,14 @@ grid_cells = make_blueprint(
     page_schema=s.GridCellPageSchema,
     create_schema=s.GridCellCreateSchema,
     list_args=s.GridCellListArgs,
+    writers=(Role.COUNTY_ADMIN, Role.TOWNSHIP_LEADER),
+    writers_note=LEADER_NOTE,
 )
 
 
 @villages.route("/<int:unit_id>/coverage-gaps")
 class VillageCoverageGaps(MethodView):
+    @villages.access(Role.COUNTY_ADMIN, Role.TOWNSHIP_LEADER, Role.VIEWER)
     @villages.response(200, s.CoverageGapsSchema)
     @villages.problem(404, "no such village")
     def get(self, unit_id: int) -> Any:
@@ -209,7 +232,7 @@ class VillageCoverageGaps(MethodView):
         The part of the village that no active grid cell covers, as GeoJSON with its area, so that a leader sees
         what is left unassigned. Gaps nowhere wider than the digitising tolerance are ignored.
         """
-        result = coverage_gaps(db.session(), unit_id)
+        result = coverage_gaps(db.session(), unit_id, current_caller())
         village, gaps = result.village, result.gaps
         gap_area = gaps.area_m2 if gaps else 0.0
         return json_response(
@@ -228,6 +251,7 @@ class VillageCoverageGaps(MethodView):
 
 @grid_cells.route("/locate")
 class GridCellLocate(MethodView):
+    @grid_cells.access(*ALL_ROLES, note=READ_NOTE)
     @grid_cells.query(s.LocateArgs)
     @grid_cells.response(200, s.LocatedCellSchema)
     @grid_cells.problem(404, "no active cell contains the point")
@@ -236,12 +260,15 @@ class GridCellLocate(MethodView):
 
         The active grid cell containing the point, with its village and township. Positions from Amap or Tencent
         (`coord_system=gcj02`) and Baidu (`bd09`) are converted to WGS-84 first. A point on the edge shared by
-        two cells answers the one with the lower code. Goes through the spatial index on both backends.
+        two cells answers the one with the lower code. Goes through the spatial index on both backends. Only cells
+        in the caller's scope are found: for a grid officer, a point outside their own cells answers 404.
         """
         wlon, wlat = to_wgs84(lon, lat, coord_system)
-        row = locate_cell(db.session(), wlon, wlat)
+        row = locate_cell(db.session(), wlon, wlat, current_caller())
         if row is None:
-            raise NotFound(f"no active grid cell contains [{wlon:.6f}, {wlat:.6f}] (WGS-84)", code="no-cell-here")
+            raise NotFound(
+                f"no active grid cell in your scope contains [{wlon:.6f}, {wlat:.6f}] (WGS-84)", code="no-cell-here"
+            )
         village = {"id": row["village_id"], "code": row.pop("village_code"), "name": row.pop("village_name")}
         township = {"id": row["township_id"], "code": row.pop("township_code"), "name": row.pop("township_name")}
         position = {"lon": round(wlon, 7), "lat": round(wlat, 7), "coord_system": "wgs84"}

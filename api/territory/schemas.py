@@ -173,6 +173,9 @@ class VillageListArgs(UnitListArgs):
 class GridCellListArgs(UnitListArgs):
     township_id = ma.fields.Integer()
     village_id = ma.fields.Integer()
+    has_owner = ma.fields.Boolean(
+        metadata={"description": "true: cells with a current owner (网格长); false: cells without one (a to-do list)"}
+    )
 
 
 class LocateArgs(Schema):

@@ -1,0 +1,137 @@
+"""Schemas of logins, tokens and user accounts. Passwords are load-only: no answer ever carries one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from api.errors import coded
+from api.extensions import Schema
+from api.fields import text_field
+from api.pagination import PageArgs, PageMetaSchema
+from models.access import Role
+
+_ROLE_DOC = "county_admin, township_leader, grid_officer or viewer"
+
+
+def _password(required: bool = True, *, login: bool = False) -> ma.fields.String:
+    # At login any length up to 1,024 is checked (and fails); new passwords follow the policy (10 to 128).
+    return ma.fields.String(
+        required=required,
+        load_only=True,
+        validate=ma.validate.Length(min=1, max=1024, error=coded("length", "1 to 1,024 characters")),
+        metadata={"format": "password", "description": "" if login else "10 to 128 characters, not the username"},
+    )
+
+
+class LoginSchema(Schema):
+    username = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=50, error=coded("length", "1 to 50 characters")),
+        metadata={"example": "admin"},
+    )
+    password = _password(login=True)
+
+
+class RefreshSchema(Schema):
+    refresh_token = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=ma.validate.Length(min=1, max=200, error=coded("length", "1 to 200 characters")),
+    )
+
+
+class PasswordChangeSchema(Schema):
+    current_password = _password()
+    new_password = _password()
+
+
+class PasswordResetSchema(Schema):
+    new_password = _password()
+
+
+class UserSchema(Schema):
+    id = ma.fields.Integer()
+    username = ma.fields.String(metadata={"example": "zhangwei"})
+    display_name = ma.fields.String(metadata={"example": "张伟"})
+    role = ma.fields.Enum(Role, by_value=True, metadata={"description": _ROLE_DOC})
+    township_id = ma.fields.Integer(allow_none=True, metadata={"description": "null: the whole county"})
+    officer_id = ma.fields.Integer(allow_none=True, metadata={"description": "the officer this account belongs to"})
+    active = ma.fields.Boolean()
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+    password_changed_at = ma.fields.DateTime()
+    deactivated_at = ma.fields.DateTime(allow_none=True)
+    locked_until = ma.fields.DateTime(allow_none=True, metadata={"description": "set after too many wrong passwords"})
+    version = ma.fields.Integer(metadata={"description": "the ETag is its quoted value"})
+
+
+class UserPageSchema(PageMetaSchema):
+    items = ma.fields.List(ma.fields.Nested(UserSchema))
+
+
+class TokenSchema(Schema):
+    token_type = ma.fields.String(metadata={"example": "Bearer"})
+    access_token = ma.fields.String(metadata={"description": "send as 'Authorization: Bearer <access_token>'"})
+    expires_in = ma.fields.Integer(metadata={"description": "seconds the access token lives"})
+    access_expires_at = ma.fields.DateTime()
+    refresh_token = ma.fields.String(metadata={"description": "for POST /auth/refresh; used once"})
+    refresh_expires_in = ma.fields.Integer()
+    refresh_expires_at = ma.fields.DateTime()
+    user = ma.fields.Nested(UserSchema)
+
+
+class ScopeSchema(Schema):
+    county_wide = ma.fields.Boolean()
+    township_id = ma.fields.Integer(allow_none=True)
+    officer_id = ma.fields.Integer(allow_none=True)
+    cell_ids = ma.fields.List(
+        ma.fields.Integer(), allow_none=True, metadata={"description": "a grid officer's current cells"}
+    )
+    read_only = ma.fields.Boolean()
+
+
+class MeSchema(UserSchema):
+    scope = ma.fields.Nested(ScopeSchema)
+
+
+_USERNAME = ma.validate.Regexp(
+    r"\A[A-Za-z0-9][A-Za-z0-9._-]{2,49}\Z",
+    error=coded(
+        "username-format", "3 to 50 letters, digits, dots, dashes or underscores, starting with a letter or digit"
+    ),
+)
+
+
+class UserCreateSchema(Schema):
+    username = ma.fields.String(required=True, validate=_USERNAME, metadata={"example": "zhangwei"})
+    display_name = text_field(100, required=True, example="张伟")
+    password = _password()
+    role = ma.fields.Enum(Role, by_value=True, required=True, metadata={"description": _ROLE_DOC})
+    township_id = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "required for a township leader; a viewer without one sees the county"},
+    )
+    officer_id = ma.fields.Integer(allow_none=True, metadata={"description": "required for a grid officer"})
+
+
+class UserPatchSchema(Schema):
+    display_name = text_field(100)
+    role = ma.fields.Enum(Role, by_value=True)
+    township_id = ma.fields.Integer(allow_none=True)
+    officer_id = ma.fields.Integer(allow_none=True)
+
+    @ma.validates_schema
+    def _something(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            raise ma.ValidationError(
+                coded("empty-patch", "give at least one of display_name, role, township_id, officer_id")
+            )
+
+
+class UserListArgs(PageArgs):
+    role = ma.fields.Enum(Role, by_value=True)
+    township_id = ma.fields.Integer()
+    name = ma.fields.String(metadata={"description": "part of the username or display name"})
+    include_inactive = ma.fields.Boolean(load_default=False)

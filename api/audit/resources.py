@@ -1,0 +1,83 @@
+"""The audit trail: who changed what, when, with the values before and after. Read-only, administrators only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from sqlalchemy import select
+
+from api.db import db
+from api.extensions import Blueprint, Schema
+from api.fields import Instant
+from api.pagination import PageArgs, PageMetaSchema, page_size_of, paginate
+from api.responses import json_response
+from models.access import Role
+from models.audit import AuditEvent
+
+ENTITY_TYPES = ("townships", "villages", "grid_cells", "officers", "grid_assignments", "users")
+
+blp = Blueprint("audit-events", __name__, url_prefix="/api/v1/audit-events", description="The audit trail")
+
+
+class AuditEventSchema(Schema):
+    id = ma.fields.Integer()
+    occurred_at = ma.fields.DateTime()
+    actor_user_id = ma.fields.Integer(allow_none=True, metadata={"description": "null: the system (a CLI command)"})
+    actor = ma.fields.String(metadata={"description": "the username at the time"})
+    action = ma.fields.String(metadata={"example": "update", "description": "create, update, retire, end, ..."})
+    entity_type = ma.fields.String(metadata={"example": "grid_assignments"})
+    entity_id = ma.fields.Integer()
+    township_id = ma.fields.Integer(allow_none=True)
+    before = ma.fields.Dict(allow_none=True, metadata={"description": "the changed fields before (null on create)"})
+    after = ma.fields.Dict(metadata={"description": "the changed fields after (every field on create)"})
+
+
+class AuditEventPageSchema(PageMetaSchema):
+    items = ma.fields.List(ma.fields.Nested(AuditEventSchema))
+
+
+class AuditEventArgs(PageArgs):
+    entity_type = ma.fields.String(validate=ma.validate.OneOf(ENTITY_TYPES))
+    entity_id = ma.fields.Integer()
+    actor_user_id = ma.fields.Integer()
+    action = ma.fields.String()
+    township_id = ma.fields.Integer()
+    since = Instant(metadata={"description": "events at or after this instant"})
+    until = Instant(metadata={"description": "events before this instant"})
+
+
+@blp.route("")
+class AuditEvents(MethodView):
+    @blp.access(Role.COUNTY_ADMIN)
+    @blp.query(AuditEventArgs)
+    @blp.response(200, AuditEventPageSchema)
+    def get(
+        self,
+        page: int,
+        page_size: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        **equals: Any,
+    ) -> Any:
+        """Read the audit trail
+
+        Every write to the territory, officers, assignments and user accounts, newest first: who (`actor`), when,
+        what (`action` on `entity_type` `entity_id`) and the values before and after. Passwords and tokens are
+        never in it. Nothing here can be changed or deleted.
+        """
+        where = [getattr(AuditEvent, key) == value for key, value in equals.items()]
+        if since is not None:
+            where.append(AuditEvent.occurred_at >= since)
+        if until is not None:
+            where.append(AuditEvent.occurred_at < until)
+        columns = select(*AuditEvent.__table__.columns)
+        rows, meta = paginate(
+            db.session(), columns, AuditEvent, where, [AuditEvent.id.desc()], page, page_size_of(page_size)
+        )
+        return json_response({"items": [dict(r) for r in rows], **meta})
+
+
+BLUEPRINTS = (blp,)
