@@ -371,6 +371,12 @@ def _get_user(session: Session, caller: Caller, user_id: int | None) -> User:
     return user
 
 
+def _check_role_power(caller: Caller, role: Role, *, what: str) -> None:
+    """Refuse at once an account role the caller may never handle (before anything about its township)."""
+    if caller.role is Role.TOWNSHIP_LEADER and role not in LEADER_MANAGES:
+        raise Forbidden(f"a {caller.role.label} may not {what} a {role.label} account")
+
+
 def _check_manages(caller: Caller, role: Role, township_id: int | None, *, what: str) -> None:
     """What a caller may make of an account: administrators anything, leaders officers and viewers of their own."""
     if caller.role is Role.COUNTY_ADMIN:
@@ -448,6 +454,7 @@ def create_user(
 ) -> User:
     """Create an account. A township leader creates grid officer and viewer accounts of their own township."""
     username = username.strip().lower()
+    _check_role_power(caller, role, what="create")
     if caller.role is Role.TOWNSHIP_LEADER and township_id is None and role is not Role.GRID_OFFICER:
         township_id = caller.township_id  # a leader's viewers see the leader's township unless told otherwise
     check_password_policy(password, username)
@@ -516,6 +523,7 @@ def update_user(
         raise Conflict(f"user {user.username} is deactivated", code="user-inactive")
     _check_manages(caller, Role(user.role), user.township_id, what="change")
     new_role = role or Role(user.role)
+    _check_role_power(caller, new_role, what="make")
     new_officer = user.officer_id if officer_id is _UNSET else officer_id
     new_township = user.township_id if township_id is _UNSET else township_id
     if new_role is Role.COUNTY_ADMIN and township_id is _UNSET:

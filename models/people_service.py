@@ -95,8 +95,12 @@ def create_officer(
     session: Session, *, caller: Caller, name: str, mobile: str, township_id: int | None, title: str | None = None
 ) -> Officer:
     """Register an officer in a township (a township leader: in their own, which is the default)."""
+    if township_id is None:
+        township_id = caller.township_id
+    if township_id is None:
+        raise RuleViolation("give the officer's township_id", code="township-required", pointer="/township_id")
     write_transaction(session)
-    township = _township_in_scope(session, caller, township_id if township_id is not None else caller.township_id)
+    township = _township_in_scope(session, caller, township_id)
     _refuse_taken_mobile(session, mobile, None)
     now = utcnow()
     officer = Officer(name=name, mobile=mobile, township_id=township.id, title=title, created_at=now, updated_at=now)
