@@ -1,4 +1,4 @@
-"""Benchmark: load the demo county and time the territorial queries on SpatiaLite and on PostGIS.
+"""Benchmark: load the demo county and time the main queries on SpatiaLite and on PostGIS.
 
     make bench                      # both backends (starts a throw-away PostgreSQL like the tests do)
     .venv/bin/python scripts/bench.py --backends spatialite --townships 20 --villages 300 --cells 1500
@@ -19,12 +19,13 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import create_app
 from api.db import db
-from models.demo import load_demo_county, plan_county
+from models.demo import DEMO_PASSWORD, load_demo_county, plan_county
 from models.schema import upgrade
 from models.territory import GRID_CELL
 from models.territory_service import locate_statement
@@ -51,8 +52,10 @@ def bench(backend: str, url: str, args: argparse.Namespace) -> None:
     upgrade(db.engine(app))
     with db.new_session(app) as session:
         started = time.perf_counter()
-        load_demo_county(session, seed=args.seed, townships=args.townships, villages=args.villages, cells=args.cells)
-        print(f"  demo county load (every rule checked)        {time.perf_counter() - started:8.2f} s")
+        counts = load_demo_county(
+            session, seed=args.seed, townships=args.townships, villages=args.villages, cells=args.cells
+        )
+        print(f"  demo county load (every rule checked)        {time.perf_counter() - started:8.2f} s   {counts}")
 
     cells = [
         u
@@ -61,14 +64,51 @@ def bench(backend: str, url: str, args: argparse.Namespace) -> None:
     ]
     rng = random.Random(1)
     points = [c.shape.representative_point() for c in rng.sample(cells, min(len(cells), 200))]
-    client = app.test_client()
+    anonymous = app.test_client()
+
+    def log_in(username: str) -> Any:
+        answer = anonymous.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+        assert answer.status_code == 200, answer.get_json()
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {answer.get_json()['access_token']}"
+        return client
+
+    timed("POST /auth/token (Argon2id check)", lambda: log_in("viewer"), 5)
+    client, officer = log_in("admin"), log_in("officer")
 
     def locate() -> None:
         p = rng.choice(points)
         response = client.get(f"/api/v1/grid-cells/locate?lon={p.x}&lat={p.y}")
         assert response.status_code == 200
 
+    timed("GET /auth/me (token check + user)", lambda: client.get("/api/v1/auth/me"), args.repeat // 4)
     timed("GET /grid-cells/locate", locate, args.repeat)
+    own = officer.get("/api/v1/auth/me").get_json()["scope"]["cell_ids"]
+    inside = officer.get(f"/api/v1/grid-cells/{own[0]}").get_json()["centroid"]["coordinates"]
+    timed(
+        "GET /grid-cells/locate as a grid officer",
+        lambda: officer.get(f"/api/v1/grid-cells/locate?lon={inside[0]}&lat={inside[1]}"),
+        args.repeat // 4,
+    )
+    cell_ids = [row["id"] for row in client.get("/api/v1/grid-cells?page_size=500").get_json()["items"]]
+    timed(
+        "GET /grid-cells/{id}/team",
+        lambda: client.get(f"/api/v1/grid-cells/{rng.choice(cell_ids)}/team"),
+        args.repeat // 4,
+    )
+    timed(
+        "GET /grid-cells/{id}/team?at=2026-03-01",
+        lambda: client.get(f"/api/v1/grid-cells/{rng.choice(cell_ids)}/team?at=2026-03-01T10:00:00%2B08:00"),
+        args.repeat // 4,
+    )
+    timed(
+        "GET /grid-cells?has_owner=false", lambda: client.get("/api/v1/grid-cells?has_owner=false"), args.repeat // 10
+    )
+    timed(
+        "GET /grid-assignments?cell_id=",
+        lambda: client.get(f"/api/v1/grid-assignments?cell_id={rng.choice(cell_ids)}"),
+        args.repeat // 4,
+    )
     timed("GET /grid-cells?page_size=50", lambda: client.get("/api/v1/grid-cells?page_size=50"), args.repeat // 4)
     timed(
         "GET /grid-cells?page_size=500&format=geojson",
