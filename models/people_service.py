@@ -637,10 +637,3 @@ def correct_assignment(
     session.add(correction)
     _commit_team(session)
     return correction
-
-
-def unowned_cell_count(session: Session, caller: Caller, township_id: int | None = None) -> int:
-    clauses = [*scope_clauses(caller, GridCell), GridCell.retired_at.is_(None), has_owner_clause(False)]
-    if township_id is not None:
-        clauses.append(GridCell.township_id == township_id)
-    return session.scalar(select(func.count()).select_from(GridCell).where(*clauses)) or 0
