@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,27 @@ def normalise_url(url: str) -> str:
     return url
 
 
+class _NoResultRows(logging.Filter):
+    """SQLAlchemy logs every fetched row at DEBUG: rows hold password hashes and token digests. Never log them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+def _silence_result_rows() -> None:
+    for name in ("sqlalchemy.engine", "sqlalchemy.engine.Engine"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NoResultRows) for f in logger.filters):
+            logger.addFilter(_NoResultRows())
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for `url` with the spatial extension loaded and the backend tuned."""
     url = normalise_url(url)
     parsed = make_url(url)
-    # Parameters never go into error messages or logs: they may hold password hashes or token digests.
+    # Parameters and rows never go into error messages or logs: they may hold password hashes or token digests.
     kwargs.setdefault("hide_parameters", True)
+    _silence_result_rows()
     if parsed.get_backend_name() == "sqlite":
         return _make_sqlite_engine(url, **kwargs)
     if parsed.get_backend_name() == "postgresql":

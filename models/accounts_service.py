@@ -30,6 +30,10 @@ from models.territory import Township
 PASSWORD_MIN, PASSWORD_MAX = 10, 128
 ACCESS_PREFIX, REFRESH_PREFIX = "gpa_", "gpr_"  # recognisable by secret scanners and in support requests
 LEADER_MANAGES = frozenset({Role.GRID_OFFICER, Role.VIEWER})
+# Account writes are few: they take one lock, so that "the username is free", "the officer has no account" and
+# "another administrator remains" cannot go stale between the check and the write (SQLite's write lock does
+# the same there).
+ACCOUNTS_LOCK = "accounts"
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 "second recommended" parameters: 64 MiB, 3 passes
 
@@ -459,7 +463,7 @@ def create_user(
         township_id = caller.township_id  # a leader's viewers see the leader's township unless told otherwise
     check_password_policy(password, username)
     password_hash = hash_password(password)
-    write_transaction(session)
+    write_transaction(session, ACCOUNTS_LOCK)
     township_id = _resolve_account_scope(session, caller, role, township_id, officer_id)
     _check_manages(caller, role, township_id, what="create")
     existing = session.scalar(select(User.id).where(User.username == username))
@@ -483,11 +487,14 @@ def create_user(
     session.add(user)
     try:
         session.commit()
-    except IntegrityError as exc:  # a concurrent create of the same username or officer account won
+    except IntegrityError as exc:  # a write outside this code (the lock covers ours) took the name or the officer
         session.rollback()
-        raise Conflict(
-            f"the username {username!r} or its officer's account was just created", code="username-taken"
-        ) from exc
+        existing = session.scalar(select(User.id).where(User.username == username))
+        if existing is not None:
+            raise Conflict(f"the username {username!r} is taken", code="username-taken", existing_id=existing) from exc
+        if officer_id is not None:
+            _refuse_second_account(session, officer_id, None)
+        raise
     return user
 
 
@@ -516,7 +523,7 @@ def update_user(
     officer_id: int | None = _UNSET,
 ) -> User:
     """Change an account's name, role, township or officer link; the result must be one the caller may make."""
-    write_transaction(session)
+    write_transaction(session, ACCOUNTS_LOCK)
     user = _get_user(session, caller, user_id)
     check_version(user, expected_version)
     if not user.active:
@@ -559,7 +566,7 @@ def _refuse_last_admin(session: Session, user: User) -> None:
 
 def deactivate_user(session: Session, *, caller: Caller, user_id: int, expected_version: int | None) -> User:
     """Deactivate an account: it can no longer log in and its tokens stop working at once. Nothing is deleted."""
-    write_transaction(session)
+    write_transaction(session, ACCOUNTS_LOCK)
     user = _get_user(session, caller, user_id)
     if not user.active:
         return user  # deactivating twice is deactivating once
@@ -585,7 +592,7 @@ def reset_password(
         raise NotFound(f"there is no user with id {user_id}")
     check_password_policy(new_password, username, pointer="/new_password")
     new_hash = hash_password(new_password)
-    write_transaction(session)
+    write_transaction(session, ACCOUNTS_LOCK)
     session.execute(update(User).where(User.id == user_id).values(failed_logins=0, locked_until=None))
     user = _get_user(session, caller, user_id)
     check_version(user, expected_version)
