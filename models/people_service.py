@@ -92,14 +92,20 @@ def _refuse_taken_mobile(session: Session, mobile: str, officer_id: int | None) 
 
 
 def create_officer(
-    session: Session, *, caller: Caller, name: str, mobile: str, township_id: int | None, title: str | None = None
+    session: Session,
+    *,
+    caller: Caller,
+    name: str,
+    mobile: str,
+    township_id: int | None = None,
+    title: str | None = None,
 ) -> Officer:
     """Register an officer in a township (a township leader: in their own, which is the default)."""
     if township_id is None:
         township_id = caller.township_id
     if township_id is None:
         raise RuleViolation("give the officer's township_id", code="township-required", pointer="/township_id")
-    write_transaction(session)
+    write_transaction(session, _mobile_lock(mobile))
     township = _township_in_scope(session, caller, township_id)
     _refuse_taken_mobile(session, mobile, None)
     now = utcnow()
@@ -107,10 +113,20 @@ def create_officer(
     session.add(officer)
     try:
         session.commit()
-    except IntegrityError as exc:  # a concurrent create with the same mobile number won
+    except IntegrityError:  # a write outside this code (the lock covers ours) took the number
         session.rollback()
-        raise Conflict(f"an active officer already has the mobile number {mobile}", code="mobile-taken") from exc
+        _refuse_taken_mobile(session, mobile, None)
+        raise
     return officer
+
+
+def _mobile_lock(mobile: str) -> str:
+    return f"mobile:{mobile}"
+
+
+def _officer_lock(officer_id: int) -> str:
+    """Held by every write that depends on an officer being active: assigning them, and deactivating them."""
+    return f"officer:{officer_id}"
 
 
 _UNSET: Any = object()
@@ -128,7 +144,7 @@ def update_officer(
     township_id: int | None = None,
 ) -> Officer:
     """Change an officer's details. Moving them to another township needs county scope and no current cells."""
-    write_transaction(session)
+    write_transaction(session, _officer_lock(officer_id), *([_mobile_lock(mobile)] if mobile else []))
     officer = get_officer(session, caller, officer_id)
     check_version(officer, expected_version)
     if not officer.active:
@@ -163,15 +179,19 @@ def update_officer(
 def deactivate_officer(
     session: Session, *, caller: Caller, officer_id: int, expected_version: int | None, reason: str | None = None
 ) -> Officer:
-    """The officer has left: their current assignments end now, their accounts are deactivated. Nothing is deleted."""
-    write_transaction(session)
+    """The officer has left: their current assignments end now, their accounts are deactivated. Nothing is deleted.
+
+    Takes the officer's lock, which every assignment of this officer also takes, so no assignment can slip in
+    between reading their current cells and marking them inactive. (No team locks: a concurrent change of one of
+    those assignments is caught by its version.)
+    """
+    write_transaction(session, _officer_lock(officer_id))
     officer = get_officer(session, caller, officer_id)
     if not officer.active:
         return officer  # deactivating twice is deactivating once
     check_version(officer, expected_version)
     now = utcnow()
-    for assignment in sorted(_current_assignments_of(session, officer.id), key=lambda a: a.cell_id):
-        write_transaction(session, _team_lock(assignment.cell_id))
+    for assignment in _current_assignments_of(session, officer.id):
         _end(assignment, caller=caller, at=now, reason=f"officer deactivated: {reason or 'no reason given'}")
     officer.deactivated_at = officer.updated_at = now
     deactivate_accounts_of_officer(session, officer.id)
@@ -437,7 +457,7 @@ def assign(
     the owner leaves the members at that instant. `expected_team` is the team ETag the caller saw (None for any).
     Answers the new assignment and the ids of the assignments it ended.
     """
-    write_transaction(session, _team_lock(cell_id))
+    write_transaction(session, _team_lock(cell_id), _officer_lock(officer_id))  # always team first, then officer
     cell = cell_in_scope(session, caller, cell_id)
     if cell.retired_at is not None:
         raise Conflict(f"grid cell {cell.code} is retired: nobody can be assigned to it", code="unit-retired")
@@ -602,6 +622,7 @@ def correct_assignment(
                 "valid_to comes before valid_from", code="valid-to-before-valid-from", pointer="/valid_to"
             )
     still_current = values["valid_to"] is None
+    write_transaction(session, _officer_lock(values["officer_id"]))
     if still_current and cell.retired_at is not None:
         raise Conflict(f"grid cell {cell.code} is retired: nobody can be assigned to it now", code="unit-retired")
     officer = _assignable_officer(session, caller, values["officer_id"], cell, must_be_active=still_current)

@@ -39,7 +39,6 @@ NOWHERE = at(7000, 3000)  # inside township B's box, but in no village and no ce
 
 Outcome = tuple[int, str | None]  # (status, problem code); code None for a success
 OK: Outcome = (200, None)
-CREATED: Outcome = (201, None)
 NOT_FOUND: Outcome = (404, "not-found")
 NO_CELL_HERE: Outcome = (404, "no-cell-here")
 FORBIDDEN: Outcome = (403, "forbidden")
@@ -159,6 +158,7 @@ def _assign(admin: FlaskClient, cell_id: int, officer_id: int, role: str) -> int
 
 @pytest.fixture
 def world(app: Flask, client: FlaskClient) -> World:
+    """The two-township county of the module docstring, built through the API as the county administrator."""
     admin = client
     ids: dict[str, int] = {}
     ids["tA"] = f.township(admin, "430199101", box=(0, 0, 4000, 4000), name="青山镇")["id"]
@@ -267,7 +267,7 @@ def test_only_logging_in_refreshing_and_the_api_docs_are_public(app):
     assert public == PUBLIC_OPERATIONS
 
 
-def test_audit_events_admit_only_the_county_admin_and_users_only_managers(app):
+def test_the_audit_trail_accounts_and_coverage_gaps_admit_only_their_roles(app):
     roles = {
         (rule.endpoint, method): endpoint_rule(app, rule.endpoint, method).roles
         for rule, method in _routes(app)
