@@ -492,8 +492,8 @@ def test_locate_finds_only_cells_in_the_callers_scope(world):
 ME = {
     "admin": (Role.COUNTY_ADMIN, True, None, None, None, False),
     "leader_a": (Role.TOWNSHIP_LEADER, False, "tA", None, None, False),
-    # a grid officer may not write anything (403 on every write endpoint): read-only, like a viewer
-    "officer_a": (Role.GRID_OFFICER, False, "tA", "oA1", ["cA1"], True),
+    # read_only describes the role: a viewer never writes; a grid officer will record patrols (a later issue)
+    "officer_a": (Role.GRID_OFFICER, False, "tA", "oA1", ["cA1"], False),
     "viewer_a": (Role.VIEWER, False, "tA", None, None, True),
     "viewer_county": (Role.VIEWER, True, None, None, None, True),
 }

@@ -89,7 +89,9 @@ class ScopeSchema(Schema):
     cell_ids = ma.fields.List(
         ma.fields.Integer(), allow_none=True, metadata={"description": "a grid officer's current cells"}
     )
-    read_only = ma.fields.Boolean()
+    read_only = ma.fields.Boolean(
+        metadata={"description": "true for a viewer: the role never writes (the 'Who may call' lines say the rest)"}
+    )
 
 
 class MeSchema(UserSchema):
