@@ -105,7 +105,9 @@ class Blueprint(flask_smorest.Blueprint):
         """Document an error answer of the view (every error is a problem+json document)."""
         return self.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
 
-    def if_match(self) -> Any:
+    def if_match(
+        self, description: str = 'the ETag of the version you change, e.g. "3", from a GET; * for any version'
+    ) -> Any:
         """Document the If-Match header that a write requires; the view checks it (428 without, 412 when stale)."""
         return self.doc(
             parameters=[
@@ -114,7 +116,7 @@ class Blueprint(flask_smorest.Blueprint):
                     "name": "If-Match",
                     "required": True,
                     "schema": {"type": "string"},
-                    "description": 'the ETag of the version you change, e.g. "3", from a GET; * for any version',
+                    "description": description,
                 }
             ]
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -12,6 +14,7 @@ from api.db import db
 from models.access import SYSTEM, Role
 from models.accounts_service import create_user
 
+PROBLEM_JSON = "application/problem+json"
 LON0, LAT0 = 113.0, 28.0
 M_PER_DEG_LAT = 110_800.0
 M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(LAT0))
@@ -110,3 +113,48 @@ def login_as(
     add_user(app, role, username=username, township_id=township_id, officer_id=officer_id)
     client = app.test_client()
     return authorise(client, token_for(client, username)["access_token"])
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status and code: the media type, and `type`, `title`,
+    `status`, `detail`, `code` in the body, which is returned."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM_JSON
+    body = response.get_json(force=True)
+    assert body["status"] == status
+    assert body["code"] == code, body
+    assert body["type"] == f"urn:grid-patrol:problem:{code}"
+    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    return body
+
+
+def run_together(*calls: Callable[[], Any]) -> list[Any]:
+    """Run each call in its own thread, all released at once; answer their results in order."""
+    barrier = threading.Barrier(len(calls))
+    answers: list[Any] = [None] * len(calls)
+
+    def run(i: int, call: Callable[[], Any]) -> None:
+        barrier.wait()
+        answers[i] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(a is not None for a in answers), "a call did not finish"
+    return answers
+
+
+def race(who: FlaskClient | list[FlaskClient], *requests: Callable[[FlaskClient], Any]) -> list[Any]:
+    """Send each request at the same moment, each from a test client of its own with the credentials of `who`
+    (one logged-in client for all, or a list, one per request); answer the responses in order."""
+    senders = who if isinstance(who, list) else [who] * len(requests)
+
+    def sender(i: int) -> Callable[[], Any]:
+        client = senders[i].application.test_client()
+        client.environ_base.update(senders[i].environ_base)
+        return lambda: requests[i](client)
+
+    return run_together(*[sender(i) for i in range(len(requests))])

@@ -28,7 +28,7 @@ from flask.testing import FlaskClient
 from api.auth import endpoint_rule
 from models.access import Role
 from tests import factories as f
-from tests.factories import PASSWORD, at, rect
+from tests.factories import PASSWORD, assert_problem, at, rect
 
 API = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
@@ -67,18 +67,6 @@ def username_of(who: str) -> str:
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------------
-
-
-def assert_problem(response, status: int, code: str) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with this status and code; its body is returned."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM_JSON
-    body = response.get_json(force=True)
-    assert body["status"] == status
-    assert body["code"] == code, body
-    assert body["type"] == f"urn:grid-patrol:problem:{code}"
-    assert body["title"] and body["detail"]
-    return body
 
 
 def send(client: FlaskClient, method: str, path: str, body: Any = None):

@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +27,7 @@ from models.accounts import AuthToken, User
 from models.accounts_service import token_digest
 from models.audit import AuditEvent
 from tests import factories as f
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, assert_problem, run_together
 
 API = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
@@ -39,18 +38,6 @@ T2_BOX = (4000, 0, 8000, 4000)
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------------
-
-
-def assert_problem(response, status: int, code: str) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with this status and code; its body is returned."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM_JSON
-    body = response.get_json(force=True)
-    assert body["status"] == status
-    assert body["code"] == code, body
-    assert body["type"] == f"urn:grid-patrol:problem:{code}"
-    assert body["title"] and body["detail"]
-    return body
 
 
 def assert_invalid_token(response) -> None:
@@ -224,23 +211,6 @@ def move_token(session: Session, token: str, **values: Any) -> None:
 
 def ago(**delta: float) -> datetime:
     return datetime.now(UTC) - timedelta(**delta)
-
-
-def race(*requests: Callable[[], Any]) -> list[Any]:
-    """Run each request in its own thread, released together; answer their responses in order."""
-    barrier = threading.Barrier(len(requests))
-    answers: list[Any] = [None] * len(requests)
-
-    def run(i: int, request: Callable[[], Any]) -> None:
-        barrier.wait()
-        answers[i] = request()
-
-    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return answers
 
 
 # ---- logging in ---------------------------------------------------------------------------------------------------
@@ -671,7 +641,7 @@ def test_the_last_county_administrator_cannot_be_deactivated_even_by_two_admins_
         b = f.login_as(app, Role.COUNTY_ADMIN, username=f"admin-b{attempt}")
         a_id, b_id = my_id(a), my_id(b)
 
-        answers = race(
+        answers = run_together(
             lambda a=a, b_id=b_id: deactivate(a, b_id, if_match='"1"'),
             lambda b=b, a_id=a_id: deactivate(b, a_id, if_match='"1"'),
         )
@@ -718,7 +688,7 @@ def test_deactivating_a_user_stops_their_tokens_at_once(app, client):
 def test_two_accounts_created_at_once_for_one_username_end_with_one_409_naming_the_winner(app, client):
     outcomes = []
     for attempt in range(6):
-        answers = race(
+        answers = run_together(
             lambda n=attempt: new_user(bearer_like(client), f"twin{n}", Role.VIEWER),
             lambda n=attempt: new_user(bearer_like(client), f"TWIN{n}", Role.VIEWER),
         )
@@ -736,7 +706,7 @@ def test_two_accounts_created_at_once_for_one_officer_end_with_one_409_officer_h
     outcomes = []
     for attempt in range(6):
         zhang = officer(client, t1["id"], mobile=f"1380013800{attempt}")
-        answers = race(
+        answers = run_together(
             lambda o=zhang["id"], n=attempt: new_user(
                 bearer_like(client), f"gao-a{n}", Role.GRID_OFFICER, officer_id=o
             ),
@@ -858,7 +828,7 @@ def secret_flow(app: Flask, client: FlaskClient, log: list) -> set[str]:
 
     # two creates of one username at the same moment (an IntegrityError on PostgreSQL)
     racers = [recording(admin.environ_base["HTTP_AUTHORIZATION"].split(" ", 1)[1]) for _ in P_TWINS]
-    answers = race(
+    answers = run_together(
         *[lambda c=c, p=p: new_user(c, "twin", Role.VIEWER, password=p) for c, p in zip(racers, P_TWINS, strict=True)]
     )
     assert sorted(r.status_code for r in answers) == [201, 409], [r.get_json() for r in answers]

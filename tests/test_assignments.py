@@ -10,7 +10,6 @@ every answer is compared as an aware datetime, whatever offset the API writes it
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from itertools import pairwise
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 from models.access import SYSTEM, Role
 from models.people import GridAssignment
 from tests import factories as f
+from tests.factories import assert_problem, race
 
 API = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
@@ -40,18 +40,6 @@ C1_CODE, C2_CODE, C3_CODE = "430199101201001", "430199101201002", "4301991022010
 
 
 # ---- helpers --------------------------------------------------------------------------------------------------------
-
-
-def assert_problem(response, status: int, code: str) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with this status and code; its body is returned."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM_JSON
-    body = response.get_json(force=True)
-    assert body["status"] == status
-    assert body["code"] == code, body
-    assert body["type"] == f"urn:grid-patrol:problem:{code}"
-    assert body["title"] and body["detail"]
-    return body
 
 
 def ok(response, status: int = 200) -> dict[str, Any]:
@@ -211,28 +199,6 @@ def assert_one_owner_and_no_overlap(who: FlaskClient, cell_id: int) -> list[dict
         assert owner_at(who, cell_id, interval["valid_from"]) == interval["officer"]["id"]
     assert owner_at(who, cell_id) == owners[-1]["officer"]["id"]
     return owners
-
-
-def race(senders: list[FlaskClient], *requests: Callable[[FlaskClient], Any]) -> list:
-    """Send each request from its own thread (a test client of its own, with its sender's credentials), all
-    released together; answer the responses in order."""
-    barrier = threading.Barrier(len(requests))
-    answers: list = [None] * len(requests)
-
-    def run(i: int, request: Callable[[FlaskClient], Any]) -> None:
-        sender = senders[i]
-        client = sender.application.test_client()
-        client.environ_base.update(sender.environ_base)
-        barrier.wait()
-        answers[i] = request(client)
-
-    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert all(a is not None for a in answers), "a request did not finish"
-    return answers
 
 
 @pytest.fixture

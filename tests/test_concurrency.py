@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from tests import factories as f
-
-
-def race(who, *requests: Callable) -> list:
-    """Run each request in its own thread, released together; answer their responses in order.
-
-    `who` is the logged-in client each request is sent as (one for all, or a list, one per request); every thread
-    has a test client of its own with the same credentials.
-    """
-    senders = who if isinstance(who, list) else [who] * len(requests)
-    barrier = threading.Barrier(len(requests))
-    answers: list = [None] * len(requests)
-
-    def run(i: int, request: Callable) -> None:
-        client = senders[i].application.test_client()
-        client.environ_base.update(senders[i].environ_base)
-        barrier.wait()
-        answers[i] = request(client)
-
-    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return answers
+from tests.factories import race
 
 
 def test_two_overlapping_cells_drawn_at_the_same_moment_cannot_both_be_created(app, client):

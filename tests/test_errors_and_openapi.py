@@ -11,25 +11,12 @@ from flask import Flask
 from api import create_app
 from api.auth import PUBLIC, declare
 from tests import factories as f
-from tests.factories import rect
+from tests.factories import assert_problem, rect
 
 API = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
 SPEC_ROUTES = {f"{API}/openapi.json", f"{API}/docs"}
 UNDOCUMENTED_METHODS = {"HEAD", "OPTIONS"}
-
-
-def assert_problem(response, status: int, code: str) -> dict[str, Any]:
-    """An RFC 9457 problem: the media type, and `type`, `title`, `status`, `detail`, `code` in the body."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM_JSON
-    body = response.get_json(force=True)
-    assert body["type"] == f"urn:grid-patrol:problem:{code}"
-    assert isinstance(body["title"], str) and body["title"]
-    assert body["status"] == status
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert body["code"] == code
-    return body
 
 
 # ---- every error is a problem -------------------------------------------------------------------------------------

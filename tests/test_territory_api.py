@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.coords import wgs84_to_gcj02
 from tests import factories as f
-from tests.factories import TOWNSHIP_CODE, VILLAGE_CODE, at, rect
+from tests.factories import TOWNSHIP_CODE, VILLAGE_CODE, assert_problem, at, rect
 
 API = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
@@ -25,18 +25,6 @@ CELL_CODE = VILLAGE_CODE + "001"
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------------
-
-
-def assert_problem(response, status: int, code: str) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with this status and code; its body is returned."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM_JSON
-    body = response.get_json(force=True)
-    assert body["status"] == status
-    assert body["code"] == code, body
-    assert body["type"] == f"urn:grid-patrol:problem:{code}"
-    assert body["title"] and body["detail"]
-    return body
 
 
 def coords_of(geometry: dict[str, Any]) -> list[float]:

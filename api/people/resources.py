@@ -227,17 +227,7 @@ class CellAssignments(MethodView):
     @assignments.access(*MANAGERS, note=WRITE_NOTE)
     @assignments.arguments(s.AssignmentCreateSchema)
     @assignments.response(201, s.AssignmentCreatedSchema)
-    @assignments.doc(
-        parameters=[
-            {
-                "in": "header",
-                "name": "If-Match",
-                "required": True,
-                "schema": {"type": "string"},
-                "description": "the team's ETag from GET /grid-cells/{cell_id}/team, or * for any team",
-            }
-        ]
-    )
+    @assignments.if_match("the team's ETag from GET /grid-cells/{cell_id}/team, or * for any team")
     @assignments.problem(404, "no such cell in your scope")
     @assignments.problem(409, "already assigned, overlaps the history, or the cell is retired")
     @assignments.problem(412, "the team changed since you read it")
