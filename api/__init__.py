@@ -7,12 +7,22 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from api import auth, config
 from api.db import db
 from api.extensions import Api
-from api.fields import AreaGeometry, GeoJSONObject
+from api.fields import MAX_ID, AreaGeometry, GeoJSONObject
 from models.accounts_service import use_password_hasher
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in URLs: ids are 32-bit, so a larger number matches no route."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
 
 _HASH_COSTS = {
     "standard": {},  # argon2-cffi's defaults: RFC 9106 second recommended parameters
@@ -23,6 +33,7 @@ _HASH_COSTS = {
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app; settings come from the environment, then from `overrides` (tests)."""
     app = Flask(__name__, instance_path=str(config.INSTANCE_DIR), static_folder=None)
+    app.url_map.converters["int"] = IdConverter  # before any route: /officers/99999999999 is a 404, not a 500
     app.config.update(config.from_environment())
     app.config.update(overrides or {})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

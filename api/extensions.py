@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+from collections.abc import Mapping
 from typing import Any
 
 import flask_smorest
@@ -17,11 +18,36 @@ from models.access import Role
 BEARER = "bearerAuth"
 
 
+def _nul_path(node: Any, path: str = "") -> str | None:
+    """Where a NUL character hides in loaded input, or None."""
+    if isinstance(node, str):
+        return path or "_schema" if "\x00" in node else None
+    if isinstance(node, Mapping):
+        items: Any = node.items()
+    elif isinstance(node, list | tuple):
+        items = enumerate(node)
+    else:
+        return None
+    for key, value in items:
+        found = _nul_path(value, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
 class Schema(ma.Schema):
-    """Base schema: unknown fields are an error, in bodies and query strings alike."""
+    """Base schema: unknown fields are an error, in bodies and query strings alike; so is a NUL character in any
+    string (PostgreSQL cannot store one; no name or reason needs one)."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def _no_nul(self, data: Any, **_kwargs: Any) -> Any:
+        where = _nul_path(data)
+        if where:
+            raise ma.ValidationError(errors.coded("nul-character", "text may not contain a NUL character"), where)
+        return data
 
 
 class FieldErrorSchema(Schema):

@@ -49,8 +49,22 @@ class GeoJSONObject(ma.fields.Dict):
         super().__init__(metadata={"description": "GeoJSON geometry, WGS-84", **kwargs.pop("metadata", {})}, **kwargs)
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on both backends
+
+
+def id_field(**kwargs: Any) -> ma.fields.Integer:
+    """The id of a record: a whole number from 1 to 2,147,483,647 (a larger one is a 422, never a database error)."""
+    return ma.fields.Integer(
+        validate=ma.validate.Range(
+            min=1, max=MAX_ID, error=coded("id-out-of-range", f"an id is a whole number from 1 to {MAX_ID}")
+        ),
+        **kwargs,
+    )
+
+
 class Instant(ma.fields.AwareDateTime):
-    """An ISO 8601 time with its offset (`2026-11-23T08:00:00+08:00`); a time without one is refused."""
+    """An ISO 8601 time with its offset (`2026-11-23T08:00:00+08:00`) in the years 2000 to 2099; a time without an
+    offset is refused, and so is one outside those years (no record of this system lies there)."""
 
     default_error_messages = {  # noqa: RUF012
         "invalid": coded("time-format", "an ISO 8601 time is expected, e.g. 2026-11-23T08:00:00+08:00"),
@@ -61,6 +75,12 @@ class Instant(ma.fields.AwareDateTime):
     def __init__(self, **kwargs: Any) -> None:
         metadata = {"example": "2026-11-23T08:00:00+08:00", **kwargs.pop("metadata", {})}
         super().__init__(format="iso", metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not 2000 <= moment.year <= 2099:  # checked on the wall clock: converting year 1 to UTC would overflow
+            raise ma.ValidationError(coded("time-out-of-range", "a time lies in the years 2000 to 2099"))
+        return moment
 
 
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")

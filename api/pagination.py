@@ -14,7 +14,9 @@ from api.extensions import Schema
 
 
 class PageArgs(Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1), metadata={"description": "1-based"})
+    page = ma.fields.Integer(
+        load_default=1, validate=ma.validate.Range(min=1, max=1_000_000), metadata={"description": "1-based"}
+    )
     page_size = ma.fields.Integer(
         load_default=None,
         validate=ma.validate.Range(min=1),

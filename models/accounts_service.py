@@ -16,7 +16,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,15 +38,23 @@ ACCOUNTS_LOCK = "accounts"
 _hasher = PasswordHasher()  # argon2id, RFC 9106 "second recommended" parameters: 64 MiB, 3 passes
 
 
+_dummy: str | None = None
+
+
 def use_password_hasher(hasher: PasswordHasher) -> None:
     """Set the hasher (the app factory does, from its settings; tests use a cheap one)."""
-    global _hasher
-    _hasher = hasher
+    global _hasher, _dummy
+    _hasher, _dummy = hasher, None
+    _dummy_hash()  # made now, so that the first unknown username takes no longer than the others
 
 
 def _dummy_hash() -> str:
-    """A hash to verify against when the username is unknown, so that both answers take the same time."""
-    return _hasher.hash("no such user: constant-time answer")
+    """A hash to verify against when the username is unknown, so that both answers take the same time (one
+    Argon2 check each): made once per hasher."""
+    global _dummy
+    if _dummy is None:
+        _dummy = _hasher.hash("no such user: constant-time answer")
+    return _dummy
 
 
 @dataclass(frozen=True)
@@ -144,28 +152,66 @@ def _credentials(session: Session, user_id_or_name: int | str) -> Any:
     return row
 
 
-def _throttle(session: Session, credentials: Any, policy: TokenPolicy, *, succeeded: bool) -> None:
-    """Count a failed password; too many in a row lock the account for a while. Plain UPDATEs: not audited."""
-    user_id = credentials.id
-    if succeeded:
-        if credentials.failed_logins or credentials.locked_until:
-            session.execute(update(User).where(User.id == user_id).values(failed_logins=0, locked_until=None))
-        return
-    values: dict[str, Any] = {"failed_logins": User.failed_logins + 1}
-    if (credentials.failed_logins or 0) + 1 >= policy.max_failed_logins:
-        values = {"failed_logins": 0, "locked_until": utcnow() + policy.lockout}
-    session.execute(update(User).where(User.id == user_id).values(**values))
+def _locked(until: datetime) -> TooManyRequests:
+    seconds = max(1, int((until - utcnow()).total_seconds()) + 1)
+    return TooManyRequests(
+        f"too many wrong passwords in a row: this account is locked for {seconds} more seconds",
+        code="login-locked",
+        headers={"Retry-After": str(seconds)},
+    )
 
 
-def _refuse_if_locked(credentials: Any) -> None:
-    locked_until = credentials.locked_until
-    if locked_until is not None and locked_until > utcnow():
-        seconds = int((locked_until - utcnow()).total_seconds()) + 1
-        raise TooManyRequests(
-            f"too many wrong passwords in a row: this account is locked for {seconds} more seconds",
-            code="login-locked",
-            headers={"Retry-After": str(seconds)},
+def _count_attempt(session: Session, user_id: int, policy: TokenPolicy) -> int:
+    """Count a password attempt *before* checking it, atomically, so that parallel guesses cannot get past the lock:
+    refuse it (429) while the account is locked, or when it is one attempt too many. Commits; answers its number."""
+    users = User.__table__
+    now = utcnow()
+    write_transaction(session)
+    row = session.execute(
+        update(users)
+        .where(users.c.id == user_id, or_(users.c.locked_until.is_(None), users.c.locked_until <= now))
+        .values(failed_logins=users.c.failed_logins + 1)
+        .returning(users.c.failed_logins)
+    ).first()
+    if row is None:  # locked
+        until = session.scalar(select(users.c.locked_until).where(users.c.id == user_id)) or now
+        session.commit()
+        raise _locked(until)
+    if row.failed_logins > policy.max_failed_logins:
+        until = now + policy.lockout
+        session.execute(update(users).where(users.c.id == user_id).values(failed_logins=0, locked_until=until))
+        session.commit()
+        raise _locked(until)
+    session.commit()
+    return row.failed_logins
+
+
+def _password_matches(session: Session, credentials: Any, password: str, policy: TokenPolicy) -> bool:
+    """Check a password against the account read in `credentials` (see `_credentials`), as one counted attempt.
+
+    The slow hash check holds no lock. On True, a write transaction is left open in which the account was re-read
+    and its hash is still the one checked (a reset or a deactivation meanwhile makes it False), and the count of
+    failures is back to zero. On False, the failure is committed, locking the account at the limit.
+    Plain UPDATEs: neither the account's version nor the audit trail moves.
+    """
+    users = User.__table__
+    attempt = _count_attempt(session, credentials.id, policy)
+    ok = _verify(credentials.password_hash, password)
+    write_transaction(session)
+    current = session.scalar(
+        select(users.c.password_hash).where(users.c.id == credentials.id, users.c.deactivated_at.is_(None))
+    )
+    if ok and current == credentials.password_hash:
+        session.execute(update(users).where(users.c.id == credentials.id).values(failed_logins=0, locked_until=None))
+        return True
+    if attempt >= policy.max_failed_logins:
+        session.execute(
+            update(users)
+            .where(users.c.id == credentials.id)
+            .values(failed_logins=0, locked_until=utcnow() + policy.lockout)
         )
+    session.commit()
+    return False
 
 
 def login(session: Session, *, username: str, password: str, client: str | None, policy: TokenPolicy) -> TokenPair:
@@ -175,15 +221,15 @@ def login(session: Session, *, username: str, password: str, client: str | None,
     if credentials is None or credentials.deactivated_at is not None:
         _verify(_dummy_hash(), password)
         raise failed
-    _refuse_if_locked(credentials)
-    ok = _verify(credentials.password_hash, password)
-    write_transaction(session)
-    _throttle(session, credentials, policy, succeeded=ok)
-    if not ok:
-        session.commit()
+    if not _password_matches(session, credentials, password, policy):
         raise failed
     if _hasher.check_needs_rehash(credentials.password_hash):  # parameters were raised since: upgrade quietly
-        session.execute(update(User).where(User.id == credentials.id).values(password_hash=hash_password(password)))
+        users = User.__table__
+        session.execute(
+            update(users)
+            .where(users.c.id == credentials.id, users.c.password_hash == credentials.password_hash)
+            .values(password_hash=hash_password(password))
+        )
     user = session.get(User, credentials.id)
     if user is None or not user.active:
         raise failed
@@ -197,16 +243,21 @@ def refresh(session: Session, *, refresh_token: str, policy: TokenPolicy) -> Tok
     invalid = Unauthenticated(
         "the refresh token is not valid (expired, revoked or unknown): log in again", code="invalid-token"
     )
-    write_transaction(session)
+    digest = token_digest(refresh_token)
+    write_transaction(session, f"refresh:{digest}")  # two uses of one token at once: one after the other
     now = utcnow()
-    token = session.scalar(
-        select(AuthToken).where(AuthToken.token_hash == token_digest(refresh_token), AuthToken.kind == "refresh")
-    )
-    if token is None or token.expires_at <= now or token.revoked_at is not None:
+    token = session.scalar(select(AuthToken).where(AuthToken.token_hash == digest, AuthToken.kind == "refresh"))
+    if token is None or token.expires_at <= now:
         raise invalid
+    write_transaction(session, f"auth-session:{token.session_id}")
     auth_session = session.get(AuthSession, token.session_id)
     user = session.get(User, auth_session.user_id) if auth_session else None
     if auth_session is None or auth_session.revoked_at is not None or user is None or not user.active:
+        raise invalid
+    if token.revoked_at is not None:
+        # Revoked by a grace retry: whoever sends it now had the first answer, which someone else replaced.
+        auth_session.revoked_at, auth_session.revoke_reason = now, "refresh-token-reused"
+        session.commit()
         raise invalid
     if token.used_at is not None:
         children = session.scalars(select(AuthToken).where(AuthToken.parent_id == token.id)).all()
@@ -307,18 +358,17 @@ def change_own_password(
     credentials = _credentials(session, caller.user_id)
     if credentials is None:
         raise NotFound(f"there is no user with id {caller.user_id}")
-    _refuse_if_locked(credentials)
-    if not _verify(credentials.password_hash, current_password):
-        write_transaction(session)
-        _throttle(session, credentials, policy, succeeded=False)
-        session.commit()
-        raise RuleViolation("the current password is wrong", code="wrong-password", pointer="/current_password")
     check_password_policy(new_password, credentials.username, pointer="/new_password")
     if new_password == current_password:
         raise RuleViolation("the new password is the current one", code="password-unchanged", pointer="/new_password")
     new_hash = hash_password(new_password)
-    write_transaction(session)
-    _throttle(session, credentials, policy, succeeded=True)
+    if not _password_matches(session, credentials, current_password, policy):
+        raise RuleViolation("the current password is wrong", code="wrong-password", pointer="/current_password")
+    live = session.scalar(
+        select(AuthSession.id).where(AuthSession.id == caller.session_id, AuthSession.revoked_at.is_(None))
+    )
+    if live is None:  # logged out, or every session ended by a reset, while the password was being checked
+        raise Unauthenticated("this session has ended: log in again", code="invalid-token")
     user = _get_user(session, caller, caller.user_id)
     user.password_hash, user.password_changed_at = new_hash, utcnow()
     revoke_sessions(session, user_id=user.id, reason="password-changed")
@@ -396,8 +446,19 @@ def _check_manages(caller: Caller, role: Role, township_id: int | None, *, what:
 def _resolve_account_scope(
     session: Session, caller: Caller, role: Role, township_id: int | None, officer_id: int | None
 ) -> int | None:
-    """Check that role, township and officer fit together; answer the account's township."""
+    """Check that role, township and officer fit together; answer the account's township.
+
+    Only a grid officer's account is linked to an officer: the link gives its scope (the officer's cells), and
+    deactivating the officer deactivates it. Any other role linked to an officer would be ended, unchecked, with the
+    officer; so no other role has one.
+    """
     officer = None
+    if officer_id is not None and role is not Role.GRID_OFFICER:
+        raise RuleViolation(
+            f"only a grid officer account is linked to an officer; a {role.label} account is not",
+            code="officer-not-allowed",
+            pointer="/officer_id",
+        )
     if officer_id is not None:
         officer = session.scalar(select(Officer).where(Officer.id == officer_id, *scope_clauses(caller, Officer)))
         if officer is None:
@@ -466,11 +527,9 @@ def create_user(
     write_transaction(session, ACCOUNTS_LOCK)
     township_id = _resolve_account_scope(session, caller, role, township_id, officer_id)
     _check_manages(caller, role, township_id, what="create")
-    existing = session.scalar(select(User.id).where(User.username == username))
-    if existing is not None:
-        raise Conflict(f"the username {username!r} is taken", code="username-taken", existing_id=existing)
+    _refuse_taken_username(session, caller, username)
     if officer_id is not None:
-        _refuse_second_account(session, officer_id, None)
+        _refuse_second_account(session, caller, officer_id, None)
     now = utcnow()
     user = User(
         username=username,
@@ -489,22 +548,36 @@ def create_user(
         session.commit()
     except IntegrityError as exc:  # a write outside this code (the lock covers ours) took the name or the officer
         session.rollback()
-        existing = session.scalar(select(User.id).where(User.username == username))
-        if existing is not None:
-            raise Conflict(f"the username {username!r} is taken", code="username-taken", existing_id=existing) from exc
+        _refuse_taken_username(session, caller, username)
         if officer_id is not None:
-            _refuse_second_account(session, officer_id, None)
-        raise
+            _refuse_second_account(session, caller, officer_id, None)
+        raise exc
     return user
 
 
-def _refuse_second_account(session: Session, officer_id: int, user_id: int | None) -> None:
+def _visible_id(session: Session, caller: Caller, user_id: int) -> dict[str, int]:
+    """`existing_id` for a conflict, only when the caller may see that account (else it would tell them it exists)."""
+    visible = session.scalar(select(User.id).where(User.id == user_id, *scope_clauses(caller, User)))
+    return {"existing_id": user_id} if visible is not None else {}
+
+
+def _refuse_taken_username(session: Session, caller: Caller, username: str) -> None:
+    existing = session.scalar(select(User.id).where(User.username == username))
+    if existing is not None:
+        raise Conflict(
+            f"the username {username!r} is taken", code="username-taken", **_visible_id(session, caller, existing)
+        )
+
+
+def _refuse_second_account(session: Session, caller: Caller, officer_id: int, user_id: int | None) -> None:
     other = session.scalar(
         select(User.id).where(User.officer_id == officer_id, User.deactivated_at.is_(None), User.id != (user_id or 0))
     )
     if other is not None:
         raise Conflict(
-            f"officer {officer_id} already has an active account", code="officer-has-account", existing_id=other
+            f"officer {officer_id} already has an active account",
+            code="officer-has-account",
+            **_visible_id(session, caller, other),
         )
 
 
@@ -532,6 +605,8 @@ def update_user(
     new_role = role or Role(user.role)
     _check_role_power(caller, new_role, what="make")
     new_officer = user.officer_id if officer_id is _UNSET else officer_id
+    if officer_id is _UNSET and new_role is not Role.GRID_OFFICER:
+        new_officer = None  # the link belongs to the grid officer role
     new_township = user.township_id if township_id is _UNSET else township_id
     if new_role is Role.COUNTY_ADMIN and township_id is _UNSET:
         new_township = None
@@ -542,7 +617,7 @@ def update_user(
     if user.id == caller.user_id and new_role is not Role(user.role):
         raise Conflict("you cannot change your own role", code="own-role")
     if new_officer is not None and new_officer != user.officer_id:
-        _refuse_second_account(session, new_officer, user.id)
+        _refuse_second_account(session, caller, new_officer, user.id)
     if Role(user.role) is Role.COUNTY_ADMIN and new_role is not Role.COUNTY_ADMIN:
         _refuse_last_admin(session, user)
     if display_name is not None:
@@ -593,7 +668,8 @@ def reset_password(
     check_password_policy(new_password, username, pointer="/new_password")
     new_hash = hash_password(new_password)
     write_transaction(session, ACCOUNTS_LOCK)
-    session.execute(update(User).where(User.id == user_id).values(failed_logins=0, locked_until=None))
+    users = User.__table__
+    session.execute(update(users).where(users.c.id == user_id).values(failed_logins=0, locked_until=None))
     user = _get_user(session, caller, user_id)
     check_version(user, expected_version)
     if not user.active:
@@ -606,7 +682,15 @@ def reset_password(
 
 
 def deactivate_accounts_of_officer(session: Session, officer_id: int) -> None:
-    """The officer has left: their accounts are deactivated and their sessions ended (inside the caller's write)."""
+    """The officer has left: their (grid officer) account is deactivated and its sessions ended. Runs inside the
+    caller's write, which holds ACCOUNTS_LOCK."""
     for user in session.scalars(select(User).where(User.officer_id == officer_id, User.deactivated_at.is_(None))):
         user.deactivated_at = user.updated_at = utcnow()
         revoke_sessions(session, user_id=user.id, reason="officer-deactivated")
+
+
+def move_accounts_of_officer(session: Session, officer_id: int, township_id: int) -> None:
+    """The officer moved to another township: their account's scope follows (inside the caller's write, which holds
+    ACCOUNTS_LOCK), and so do the leaders who manage it."""
+    for user in session.scalars(select(User).where(User.officer_id == officer_id, User.township_id != township_id)):
+        user.township_id, user.updated_at = township_id, utcnow()

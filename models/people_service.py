@@ -6,6 +6,9 @@ and "one current assignment per officer and cell" rules with partial unique inde
 - the owner intervals of a cell never overlap; nor do two intervals of one officer in one cell;
 - times are never in the future: an assignment starts, ends or is corrected at a moment that has come;
 - nothing is deleted: an assignment is ended (valid_to), or superseded by a correction that keeps the original.
+
+Locks (PostgreSQL advisory locks; SQLite has one write lock for everything) are always taken in this order, so that
+no two writes wait on each other in a circle: accounts, then a cell's team, then an officer, then a mobile number.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from models.access import Caller, scope_clauses
-from models.accounts_service import deactivate_accounts_of_officer
+from models.accounts_service import ACCOUNTS_LOCK, deactivate_accounts_of_officer, move_accounts_of_officer
 from models.base import check_version, commit_guarded, utcnow, write_transaction
 from models.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
 from models.people import AssignmentRole, GridAssignment, Officer
@@ -79,15 +82,19 @@ def _township_in_scope(session: Session, caller: Caller, township_id: int | None
     return township
 
 
-def _refuse_taken_mobile(session: Session, mobile: str, officer_id: int | None) -> None:
+def _refuse_taken_mobile(session: Session, caller: Caller, mobile: str, officer_id: int | None) -> None:
     existing = session.scalar(
         select(Officer.id).where(
             Officer.mobile == mobile, Officer.deactivated_at.is_(None), Officer.id != (officer_id or 0)
         )
     )
     if existing is not None:
+        # existing_id only when the caller may see that officer: otherwise it would tell them it exists.
+        visible = session.scalar(select(Officer.id).where(Officer.id == existing, *scope_clauses(caller, Officer)))
         raise Conflict(
-            f"an active officer already has the mobile number {mobile}", code="mobile-taken", existing_id=existing
+            f"an active officer already has the mobile number {mobile}",
+            code="mobile-taken",
+            **({"existing_id": existing} if visible else {}),
         )
 
 
@@ -107,7 +114,7 @@ def create_officer(
         raise RuleViolation("give the officer's township_id", code="township-required", pointer="/township_id")
     write_transaction(session, _mobile_lock(mobile))
     township = _township_in_scope(session, caller, township_id)
-    _refuse_taken_mobile(session, mobile, None)
+    _refuse_taken_mobile(session, caller, mobile, None)
     now = utcnow()
     officer = Officer(name=name, mobile=mobile, township_id=township.id, title=title, created_at=now, updated_at=now)
     session.add(officer)
@@ -115,7 +122,7 @@ def create_officer(
         session.commit()
     except IntegrityError:  # a write outside this code (the lock covers ours) took the number
         session.rollback()
-        _refuse_taken_mobile(session, mobile, None)
+        _refuse_taken_mobile(session, caller, mobile, None)
         raise
     return officer
 
@@ -144,13 +151,14 @@ def update_officer(
     township_id: int | None = None,
 ) -> Officer:
     """Change an officer's details. Moving them to another township needs county scope and no current cells."""
-    write_transaction(session, _officer_lock(officer_id), *([_mobile_lock(mobile)] if mobile else []))
+    locks = [ACCOUNTS_LOCK, _officer_lock(officer_id), *([_mobile_lock(mobile)] if mobile else [])]
+    write_transaction(session, *locks)
     officer = get_officer(session, caller, officer_id)
     check_version(officer, expected_version)
     if not officer.active:
         raise Conflict(f"officer {officer.id} is deactivated and can no longer change", code="officer-inactive")
     if mobile is not None and mobile != officer.mobile:
-        _refuse_taken_mobile(session, mobile, officer.id)
+        _refuse_taken_mobile(session, caller, mobile, officer.id)
         officer.mobile = mobile
     if township_id is not None and township_id != officer.township_id:
         _township_in_scope(session, caller, township_id)
@@ -166,6 +174,7 @@ def update_officer(
                 code="officer-has-cells",
             )
         officer.township_id = township_id
+        move_accounts_of_officer(session, officer.id, township_id)
     if name is not None:
         officer.name = name
     if title is not _UNSET:
@@ -182,10 +191,11 @@ def deactivate_officer(
     """The officer has left: their current assignments end now, their accounts are deactivated. Nothing is deleted.
 
     Takes the officer's lock, which every assignment of this officer also takes, so no assignment can slip in
-    between reading their current cells and marking them inactive. (No team locks: a concurrent change of one of
-    those assignments is caught by its version.)
+    between reading their current cells and marking them inactive, and the accounts lock, so that no account can
+    be linked to them meanwhile. (No team locks: a concurrent change of one of those assignments is caught by its
+    version.)
     """
-    write_transaction(session, _officer_lock(officer_id))
+    write_transaction(session, ACCOUNTS_LOCK, _officer_lock(officer_id))
     officer = get_officer(session, caller, officer_id)
     if not officer.active:
         return officer  # deactivating twice is deactivating once
@@ -338,7 +348,7 @@ def officer_cells(session: Session, *, caller: Caller, officer_id: int, at: date
     officer = get_officer(session, caller, officer_id)
     rows = session.execute(
         assignment_select()
-        .where(GridAssignment.officer_id == officer.id, *valid_at(at))
+        .where(GridAssignment.officer_id == officer.id, *valid_at(at), *scope_clauses(caller, GridAssignment))
         .order_by(GridCell.code, GridAssignment.id)
     ).mappings()
     return [dict(r) for r in rows]
@@ -625,7 +635,11 @@ def correct_assignment(
     write_transaction(session, _officer_lock(values["officer_id"]))
     if still_current and cell.retired_at is not None:
         raise Conflict(f"grid cell {cell.code} is retired: nobody can be assigned to it now", code="unit-retired")
-    officer = _assignable_officer(session, caller, values["officer_id"], cell, must_be_active=still_current)
+    if values["officer_id"] == original.officer_id and not still_current:
+        # The same officer, in the past: they may have left or moved since, which changes nothing about then.
+        officer = session.get(Officer, original.officer_id)
+    else:
+        officer = _assignable_officer(session, caller, values["officer_id"], cell, must_be_active=still_current)
     _check_history(
         session,
         cell_id=cell.id,

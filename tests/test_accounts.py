@@ -347,7 +347,9 @@ def test_a_refresh_retried_within_the_grace_window_answers_a_fresh_pair_and_revo
     assert me(app, retried["access_token"]).status_code == 200
     after = assert_pair(refresh(app, retried["refresh_token"]))
     assert me(app, after["access_token"]).status_code == 200
+    # Whoever sends the replaced token now had the lost answer after all: a copy is about, the session ends.
     assert_invalid_token(refresh(app, lost["refresh_token"]))
+    assert_invalid_token(me(app, after["access_token"]))
 
 
 def test_reusing_a_refresh_token_after_its_successor_was_used_ends_the_whole_session(app, client):
@@ -789,8 +791,8 @@ def secret_flow(app: Flask, client: FlaskClient, log: list) -> set[str]:
     first = sign_in("VICKY", P_VICKY)
     second = anon.post(f"{API}/auth/refresh", json={"refresh_token": first["refresh_token"]}).get_json()
     retried = anon.post(f"{API}/auth/refresh", json={"refresh_token": first["refresh_token"]}).get_json()
-    assert anon.post(f"{API}/auth/refresh", json={"refresh_token": second["refresh_token"]}).status_code == 401
     assert anon.post(f"{API}/auth/refresh", json={"refresh_token": retried["refresh_token"]}).status_code == 200
+    assert anon.post(f"{API}/auth/refresh", json={"refresh_token": second["refresh_token"]}).status_code == 401
     assert anon.post(f"{API}/auth/refresh", json={"refresh_token": first["refresh_token"]}).status_code == 401
     assert anon.post(f"{API}/auth/refresh", json={"refresh_token": first["access_token"]}).status_code == 401
     assert recording(second["access_token"]).get(f"{API}/auth/me").status_code == 401
@@ -1119,3 +1121,45 @@ def test_no_audit_event_can_be_changed_or_deleted_through_the_api(app, client):
                 assert "PUT" not in response.headers["Allow"] and "DELETE" not in response.headers["Allow"]
 
     assert audit_events(client) == before
+
+
+# ---- what the review found -----------------------------------------------------------------------------------------
+
+
+def test_only_a_grid_officer_account_is_linked_to_an_officer(app, client):
+    t1 = f.township(client)
+    officer = client.post(f"{API}/officers", json={"name": "赵六", "mobile": "13912345671", "township_id": t1["id"]})
+    assert officer.status_code == 201, officer.get_json()
+    officer_id = officer.get_json()["id"]
+    for role, extra in (("county_admin", {}), ("township_leader", {"township_id": t1["id"]}), ("viewer", {})):
+        body = {"username": f"linked-{role}", "display_name": "x", "password": "long enough pw", "role": role}
+        answer = client.post(f"{API}/users", json=body | extra | {"officer_id": officer_id})
+        assert_problem(answer, 422, "officer-not-allowed")
+    go = client.post(
+        f"{API}/users",
+        json={"username": "go-user", "display_name": "x", "password": "long enough pw", "role": "grid_officer"}
+        | {"officer_id": officer_id},
+    ).get_json()
+    # becoming a viewer drops the link; deactivating the officer later leaves the viewer alone
+    viewer = client.patch(f"{API}/users/{go['id']}", json={"role": "viewer"}, headers={"If-Match": '"1"'})
+    assert viewer.status_code == 200 and viewer.get_json()["officer_id"] is None
+    client.post(f"{API}/officers/{officer_id}/deactivate", json={}, headers={"If-Match": "*"})
+    assert client.get(f"{API}/users/{go['id']}").get_json()["active"] is True
+
+
+def test_parallel_wrong_passwords_cannot_get_past_the_lock(app, client):
+    f.add_user(app, Role.VIEWER, username="vera")
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    answers = run_together(*[lambda: login(app, "vera", "not the password")] * (limit + 6))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses.count(401) <= limit and statuses.count(429) >= 6, statuses
+    assert_problem(login(app, "vera", PASSWORD), 429, "login-locked")
+
+
+def test_a_taken_username_names_the_account_only_to_those_who_may_see_it(app, client):
+    t1 = f.township(client)
+    f.add_user(app, Role.VIEWER, username="county-viewer")
+    leader = f.login_as(app, Role.TOWNSHIP_LEADER, username="lead", township_id=t1["id"])
+    body = {"username": "County-Viewer", "display_name": "x", "password": "long enough pw", "role": "viewer"}
+    assert "existing_id" not in assert_problem(leader.post(f"{API}/users", json=body), 409, "username-taken")
+    assert "existing_id" in assert_problem(client.post(f"{API}/users", json=body), 409, "username-taken")

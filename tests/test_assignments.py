@@ -1093,3 +1093,80 @@ def test_the_audit_trail_records_every_assignment_write_with_its_leader_and_valu
     )
     assert [e["action"] for e in one["items"]] == ["end", "create"]
     assert_problem(town.leader.get(f"{API}/audit-events"), 403, "forbidden")
+
+
+# ---- an officer who moves to another township ------------------------------------------------------------------
+
+
+def _moved_officer(town) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An officer of township 1 who owned c1 in the past and has since moved to township 2 (by the admin)."""
+    officer = town.officer(71)
+    start = ok(assign(town.leader, town.c1["id"], officer["id"], valid_from="2025-03-01T08:00:00+08:00"), 201)
+    ended = ok(
+        town.leader.post(
+            f"{API}/grid-assignments/{start['id']}/end", json={"reason": "调岗"}, headers={"If-Match": '"1"'}
+        )
+    )
+    moved = town.admin.patch(
+        f"{API}/officers/{officer['id']}", json={"township_id": town.t2["id"]}, headers={"If-Match": '"1"'}
+    )
+    assert ok(moved)["township_id"] == town.t2["id"]
+    return officer, ended
+
+
+def test_an_officer_moved_to_another_township_takes_their_account_along(app, town):
+    officer, _ended = _moved_officer(town)
+    account = f.login_as(app, Role.GRID_OFFICER, username="mover", officer_id=officer["id"])
+    moved_again = town.admin.patch(
+        f"{API}/officers/{officer['id']}", json={"township_id": town.t1["id"]}, headers={"If-Match": "*"}
+    )
+    assert ok(moved_again)["township_id"] == town.t1["id"]
+    assert me(account)["township_id"] == town.t1["id"]
+    back = town.admin.patch(
+        f"{API}/officers/{officer['id']}", json={"township_id": town.t2["id"]}, headers={"If-Match": "*"}
+    )
+    ok(back)
+    user_id = me(account)["id"]
+    assert me(account)["township_id"] == town.t2["id"]
+    # the leader of the township they left no longer manages (or sees) their account
+    assert_problem(town.leader.get(f"{API}/users/{user_id}"), 404, "not-found")
+    reset = town.leader.post(
+        f"{API}/users/{user_id}/password", json={"new_password": "taken over now"}, headers={"If-Match": "*"}
+    )
+    assert_problem(reset, 404, "not-found")
+
+
+def test_the_past_cells_of_an_officer_who_moved_stay_out_of_the_new_townships_sight(app, town):
+    officer, ended = _moved_officer(town)
+    leader_2 = f.login_as(app, Role.TOWNSHIP_LEADER, username="leader-two", township_id=town.t2["id"])
+    past = ok(leader_2.get(f"{API}/officers/{officer['id']}/cells", query_string={"at": "2025-06-01T00:00:00Z"}))
+    assert past["items"] == []  # township 1's cell, out of township 2's scope
+    mine = ok(town.admin.get(f"{API}/officers/{officer['id']}/cells", query_string={"at": "2025-06-01T00:00:00Z"}))
+    assert [a["id"] for a in mine["items"]] == [ended["id"]]
+
+
+def test_a_past_entry_of_an_officer_who_moved_can_still_be_corrected(town):
+    _officer, ended = _moved_officer(town)
+    corrected = town.admin.post(
+        f"{API}/grid-assignments/{ended['id']}/correct",
+        json={"reason": "日期录错", "valid_from": "2025-03-02T08:00:00+08:00"},
+        headers={"If-Match": f'"{ended["version"]}"'},
+    )
+    fixed = ok(corrected, 201)
+    assert fixed["corrects_id"] == ended["id"] and moment(fixed["valid_from"]) == moment("2025-03-02T00:00:00Z")
+    # but reopening it would make someone of another township responsible now
+    again = town.admin.post(
+        f"{API}/grid-assignments/{fixed['id']}/correct",
+        json={"reason": "误操作", "valid_to": None},
+        headers={"If-Match": "*"},
+    )
+    assert_problem(again, 422, "officer-other-township")
+
+
+def test_a_taken_mobile_number_names_the_officer_only_to_those_who_may_see_them(app, town):
+    elsewhere = new_officer(town.admin, 72, town.t2["id"])
+    again = {"name": "重号", "mobile": elsewhere["mobile"], "township_id": town.t1["id"]}
+    body = assert_problem(town.leader.post(f"{API}/officers", json=again), 409, "mobile-taken")
+    assert "existing_id" not in body
+    body = assert_problem(town.admin.post(f"{API}/officers", json=again), 409, "mobile-taken")
+    assert body["existing_id"] == elsewhere["id"]

@@ -277,3 +277,35 @@ def test_the_docs_page_is_html(client):
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert f"{API}/openapi.json" in response.get_data(as_text=True)
+
+
+# ---- input that must never reach the database as it is ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "code"),
+    [
+        ("post", f"{API}/auth/token", {"username": "adm\u0000in", "password": "x"}, 422, "nul-character"),
+        ("get", f"{API}/villages?name=a%00b", None, 422, "nul-character"),
+        (
+            "post",
+            f"{API}/officers",
+            {"name": "赵\u0000六", "mobile": "13912345671", "township_id": 1},
+            422,
+            "nul-character",
+        ),
+        ("get", f"{API}/officers/99999999999999999999", None, 404, "not-found"),
+        ("get", f"{API}/townships/2147483648", None, 404, "not-found"),
+        ("get", f"{API}/grid-assignments?officer_id=99999999999", None, 422, "id-out-of-range"),
+        ("get", f"{API}/villages?township_id=0", None, 422, "id-out-of-range"),
+        ("get", f"{API}/townships?page=99999999999999", None, 422, "invalid"),
+        ("get", f"{API}/grid-assignments?at=0001-01-01T00:00:00%2B01:00", None, 422, "time-out-of-range"),
+        ("get", f"{API}/audit-events?since=9999-12-31T23:59:59-01:00", None, 422, "time-out-of-range"),
+    ],
+)
+def test_input_the_database_cannot_hold_is_refused_before_it(client, method, path, body, status, code):
+    before = client.get(f"{API}/officers?include_inactive=true").get_json()["total"]
+    response = getattr(client, method)(path, json=body) if body is not None else getattr(client, method)(path)
+
+    assert_problem(response, status, code)
+    assert client.get(f"{API}/officers?include_inactive=true").get_json()["total"] == before

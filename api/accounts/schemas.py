@@ -8,7 +8,7 @@ import marshmallow as ma
 
 from api.errors import coded
 from api.extensions import Schema
-from api.fields import text_field
+from api.fields import id_field, text_field
 from api.pagination import PageArgs, PageMetaSchema
 from models.access import Role
 
@@ -111,18 +111,18 @@ class UserCreateSchema(Schema):
     display_name = text_field(100, required=True, example="张伟")
     password = _password()
     role = ma.fields.Enum(Role, by_value=True, required=True, metadata={"description": _ROLE_DOC})
-    township_id = ma.fields.Integer(
+    township_id = id_field(
         allow_none=True,
         metadata={"description": "required for a township leader; a viewer without one sees the county"},
     )
-    officer_id = ma.fields.Integer(allow_none=True, metadata={"description": "required for a grid officer"})
+    officer_id = id_field(allow_none=True, metadata={"description": "required for a grid officer"})
 
 
 class UserPatchSchema(Schema):
     display_name = text_field(100)
     role = ma.fields.Enum(Role, by_value=True)
-    township_id = ma.fields.Integer(allow_none=True)
-    officer_id = ma.fields.Integer(allow_none=True)
+    township_id = id_field(allow_none=True)
+    officer_id = id_field(allow_none=True)
 
     @ma.validates_schema
     def _something(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -134,6 +134,6 @@ class UserPatchSchema(Schema):
 
 class UserListArgs(PageArgs):
     role = ma.fields.Enum(Role, by_value=True)
-    township_id = ma.fields.Integer()
+    township_id = id_field()
     name = ma.fields.String(metadata={"description": "part of the username or display name"})
     include_inactive = ma.fields.Boolean(load_default=False)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from api.db import db
 from api.extensions import Blueprint, Schema
-from api.fields import Instant
+from api.fields import Instant, id_field
 from api.pagination import PageArgs, PageMetaSchema, page_size_of, paginate
 from api.responses import json_response
 from models.access import Role
@@ -41,10 +41,10 @@ class AuditEventPageSchema(PageMetaSchema):
 
 class AuditEventArgs(PageArgs):
     entity_type = ma.fields.String(validate=ma.validate.OneOf(ENTITY_TYPES))
-    entity_id = ma.fields.Integer()
-    actor_user_id = ma.fields.Integer()
+    entity_id = id_field()
+    actor_user_id = id_field()
     action = ma.fields.String()
-    township_id = ma.fields.Integer()
+    township_id = id_field()
     since = Instant(metadata={"description": "events at or after this instant"})
     until = Instant(metadata={"description": "events before this instant"})
 

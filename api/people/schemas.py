@@ -8,7 +8,7 @@ import marshmallow as ma
 
 from api.errors import coded
 from api.extensions import Schema
-from api.fields import Instant, Mobile, text_field
+from api.fields import Instant, Mobile, id_field, text_field
 from api.pagination import PageArgs, PageMetaSchema
 from models.people import AssignmentRole
 
@@ -35,7 +35,7 @@ class OfficerPageSchema(PageMetaSchema):
 class OfficerCreateSchema(Schema):
     name = text_field(50, required=True, example="张伟")
     mobile = Mobile(required=True)
-    township_id = ma.fields.Integer(
+    township_id = id_field(
         metadata={"description": "the officer's township; a township leader may leave it out (their own)"}
     )
     title = text_field(50, allow_none=True, example="网格员", description="job title, free text")
@@ -45,7 +45,7 @@ class OfficerPatchSchema(Schema):
     name = text_field(50)
     mobile = Mobile()
     title = text_field(50, allow_none=True)
-    township_id = ma.fields.Integer(
+    township_id = id_field(
         metadata={"description": "move to another township (county administrators; no current cells)"}
     )
 
@@ -60,7 +60,7 @@ class OfficerDeactivateSchema(Schema):
 
 
 class OfficerListArgs(PageArgs):
-    township_id = ma.fields.Integer()
+    township_id = id_field()
     name = ma.fields.String(metadata={"description": "part of the name, case-insensitive"})
     mobile = ma.fields.String(
         validate=ma.validate.Regexp(r"\A[0-9]{1,11}\Z", error=coded("mobile-format", "1 to 11 digits")),
@@ -122,7 +122,7 @@ class AssignmentPageSchema(PageMetaSchema):
 
 
 class AssignmentCreateSchema(Schema):
-    officer_id = ma.fields.Integer(required=True)
+    officer_id = id_field(required=True)
     role = ma.fields.Enum(AssignmentRole, by_value=True, required=True)
     reason = text_field(500, required=True, example="村两委会议决定")
     valid_from = Instant(metadata={"description": "when the responsibility starts: now (default) or in the past"})
@@ -135,7 +135,7 @@ class AssignmentEndSchema(Schema):
 
 class AssignmentCorrectSchema(Schema):
     reason = text_field(500, required=True, example="录入错误：网格长应为李强")
-    officer_id = ma.fields.Integer()
+    officer_id = id_field()
     role = ma.fields.Enum(AssignmentRole, by_value=True)
     valid_from = Instant()
     valid_to = Instant(allow_none=True, metadata={"description": "null: the assignment is still in force"})
@@ -149,9 +149,9 @@ class AssignmentCorrectSchema(Schema):
 
 
 class AssignmentListArgs(PageArgs):
-    cell_id = ma.fields.Integer()
-    officer_id = ma.fields.Integer()
-    township_id = ma.fields.Integer()
+    cell_id = id_field()
+    officer_id = id_field()
+    township_id = id_field()
     role = ma.fields.Enum(AssignmentRole, by_value=True)
     at = Instant(metadata={"description": "only assignments in force at this instant"})
     current = ma.fields.Boolean(metadata={"description": "true: in force now; false: ended or superseded"})

@@ -8,7 +8,7 @@ import marshmallow as ma
 
 from api.errors import coded
 from api.extensions import Schema
-from api.fields import AreaGeometry, GeoJSONObject
+from api.fields import AreaGeometry, GeoJSONObject, id_field
 from api.pagination import PageArgs, PageMetaSchema
 from geo.coords import CoordSystem
 
@@ -128,14 +128,14 @@ class TownshipCreateSchema(Schema):
 
 
 class VillageCreateSchema(Schema):
-    township_id = ma.fields.Integer(required=True)
+    township_id = id_field(required=True)
     code = _code_field(12, "village")
     name = _name_field(required=True)
     boundary = AreaGeometry(required=True)
 
 
 class GridCellCreateSchema(Schema):
-    village_id = ma.fields.Integer(required=True)
+    village_id = id_field(required=True)
     code = _code_field(15, "grid cell")
     name = _name_field(required=True)
     boundary = AreaGeometry(required=True)
@@ -167,12 +167,12 @@ class UnitListArgs(PageArgs):
 
 
 class VillageListArgs(UnitListArgs):
-    township_id = ma.fields.Integer()
+    township_id = id_field()
 
 
 class GridCellListArgs(UnitListArgs):
-    township_id = ma.fields.Integer()
-    village_id = ma.fields.Integer()
+    township_id = id_field()
+    village_id = id_field()
     has_owner = ma.fields.Boolean(
         metadata={"description": "true: cells with a current owner (网格长); false: cells without one (a to-do list)"}
     )
