@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import url_for
@@ -44,6 +44,11 @@ assignments = Blueprint(
     url_prefix="/api/v1",
     description="Who is responsible for each grid cell, and who was, at any instant (属地管理)",
 )
+
+
+def in_utc(moment: datetime | None) -> datetime | None:
+    """Every time the API answers is in UTC, whatever offset the caller asked in."""
+    return moment.astimezone(UTC) if moment is not None else None
 
 
 def officer_dict(row: dict[str, Any]) -> dict[str, Any]:
@@ -190,7 +195,8 @@ class OfficerCells(MethodView):
         The officer's assignments in force at `at` (default now), by cell code, with the cell named.
         """
         rows = officer_cells(db.session(), caller=current_caller(), officer_id=officer_id, at=at)
-        return json_response({"officer_id": officer_id, "at": at, "items": [assignment_dict(r) for r in rows]})
+        answer = {"officer_id": officer_id, "at": in_utc(at), "items": [assignment_dict(r) for r in rows]}
+        return json_response(answer)
 
 
 # ---- teams and assignments --------------------------------------------------------------------------------------
@@ -213,7 +219,7 @@ class CellTeam(MethodView):
         owner = next((a for a in items if a["role"] == AssignmentRole.OWNER.value), None)
         body = {
             "cell": answer.cell,
-            "at": at,
+            "at": in_utc(at),
             "owner": owner,
             "members": [a for a in items if a is not owner],
             "etag": answer.etag if at is None else None,
