@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response, request
+from flask import Response, request, url_for
 
 GEOJSON = "application/geo+json"
 
@@ -24,6 +24,14 @@ def wants_geojson(fmt: str | None) -> bool:
     return accept.best_match(["application/json", GEOJSON], default="application/json") == GEOJSON and (
         accept[GEOJSON] > 0
     )
+
+
+def record_response(body: dict[str, Any], status: int = 200, *, endpoint: str, **url_values: Any) -> Response:
+    """One record as JSON, with its version as ETag and, when just created (201), its Location at `endpoint`."""
+    headers = {"ETag": etag(body["version"])}
+    if status == 201:
+        headers["Location"] = url_for(endpoint, **url_values)
+    return json_response(body, status, headers=headers)
 
 
 def etag(version: int | str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import current_app, request
 from flask.views import MethodView
 
 from api.accounts import schemas as s
@@ -14,7 +14,7 @@ from api.conditional import expected_version
 from api.db import db
 from api.extensions import Blueprint
 from api.pagination import page_size_of, paginate
-from api.responses import etag, json_response
+from api.responses import etag, json_response, record_response
 from models.access import ALL_ROLES, MANAGERS, Role, officer_current_cells
 from models.accounts import User
 from models.accounts_service import (
@@ -72,10 +72,7 @@ def token_response(pair: TokenPair, status: int = 200) -> Any:
 
 def user_response(user_id: int, status: int = 200) -> Any:
     row = user_row(db.session(), current_caller(), user_id)
-    headers = {"ETag": etag(row["version"])}
-    if status == 201:
-        headers["Location"] = url_for("users.UserItem", user_id=user_id)
-    return json_response(user_dict(row), status, headers=headers)
+    return record_response(user_dict(row), status, endpoint="users.UserItem", user_id=user_id)
 
 
 # ---- auth -------------------------------------------------------------------------------------------------------

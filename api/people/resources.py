@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import url_for
 from flask.views import MethodView
 
 from api.auth import current_caller
@@ -14,7 +13,7 @@ from api.db import db
 from api.extensions import Blueprint
 from api.pagination import page_size_of, paginate
 from api.people import schemas as s
-from api.responses import etag, json_response
+from api.responses import etag, json_response, record_response
 from models.access import ALL_ROLES, MANAGERS
 from models.people import AssignmentRole, GridAssignment, Officer
 from models.people_service import (
@@ -76,18 +75,13 @@ def assignment_dict(row: dict[str, Any]) -> dict[str, Any]:
 
 def officer_response(officer_id: int, status: int = 200) -> Any:
     row = officer_row(db.session(), current_caller(), officer_id)
-    headers = {"ETag": etag(row["version"])}
-    if status == 201:
-        headers["Location"] = url_for("officers.OfficerItem", officer_id=officer_id)
-    return json_response(officer_dict(row), status, headers=headers)
+    return record_response(officer_dict(row), status, endpoint="officers.OfficerItem", officer_id=officer_id)
 
 
 def assignment_response(assignment_id: int, status: int = 200, **extra: Any) -> Any:
     row = assignment_row(db.session(), current_caller(), assignment_id)
-    headers = {"ETag": etag(row["version"])}
-    if status == 201:
-        headers["Location"] = url_for("grid-assignments.AssignmentItem", assignment_id=assignment_id)
-    return json_response(assignment_dict(row) | extra, status, headers=headers)
+    body = assignment_dict(row) | extra
+    return record_response(body, status, endpoint="grid-assignments.AssignmentItem", assignment_id=assignment_id)
 
 
 # ---- officers ---------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import request, url_for
+from flask import request
 from flask.views import MethodView
 
 from api.auth import current_caller
@@ -13,7 +13,7 @@ from api.conditional import expected_version
 from api.db import db
 from api.extensions import Blueprint
 from api.pagination import page_size_of, paginate
-from api.responses import GEOJSON, etag, json_response, wants_geojson
+from api.responses import GEOJSON, etag, json_response, record_response, wants_geojson
 from api.territory import schemas as s
 from geo.coords import to_wgs84
 from geo.geojson import to_geojson
@@ -56,10 +56,7 @@ def feature(item: dict[str, Any]) -> dict[str, Any]:
 
 def item_response(level: Level, unit_id: int, status: int = 200) -> Any:
     row = unit_row(db.session(), level, unit_id, current_caller())
-    headers = {"ETag": etag(row["version"])}
-    if status == 201:
-        headers["Location"] = url_for(f"{request.blueprint}.Item", unit_id=unit_id)
-    return json_response(unit_dict(row), status, headers=headers)
+    return record_response(unit_dict(row), status, endpoint=f"{request.blueprint}.Item", unit_id=unit_id)
 
 
 def make_blueprint(
