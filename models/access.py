@@ -58,10 +58,6 @@ class Caller:
     def county_wide(self) -> bool:
         return self.role is Role.COUNTY_ADMIN or (self.role is Role.VIEWER and self.township_id is None)
 
-    def in_township(self, township_id: int | None) -> bool:
-        """Whether a township's records are in this caller's township scope (not for grid officers' cell scope)."""
-        return self.county_wide or (self.role is not Role.GRID_OFFICER and self.township_id == township_id)
-
 
 SYSTEM = Caller(user_id=None, username="system", role=Role.COUNTY_ADMIN)
 

@@ -326,11 +326,9 @@ def caller_for_token(session: Session, access_token: str) -> Caller | None:
     )
 
 
-def revoke_sessions(session: Session, *, user_id: int, reason: str, except_session: int | None = None) -> None:
+def revoke_sessions(session: Session, *, user_id: int, reason: str) -> None:
     """End every open session of a user (their tokens stop working at once)."""
     stmt = update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-    if except_session is not None:
-        stmt = stmt.where(AuthSession.id != except_session)
     session.execute(stmt.values(revoked_at=utcnow(), revoke_reason=reason))
 
 
