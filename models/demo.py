@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from geo.tiling import blob, voronoi_split
@@ -150,6 +150,9 @@ def load_demo_county(
             cells_of.setdefault(unit.parent_code, []).append(created.id)
     if people:
         counts |= _load_people(session, random.Random(seed + 1), cells_of, ids, password)
+    # Fresh statistics: planned on the empty tables, "cells without an owner" took 100 ms on PostgreSQL, not 1 ms.
+    session.execute(text("ANALYZE"))
+    session.commit()
     return counts
 
 
