@@ -20,6 +20,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy.orm import Session
+
+from models.errors import NotFound
 
 
 class Role(StrEnum):
@@ -101,3 +104,21 @@ def scope_clauses(caller: Caller, model: type) -> list[ColumnElement[bool]]:
     if model not in clauses:
         return [false()]
     return [clauses[model]()]
+
+
+def record_in_scope(session: Session, caller: Caller, model: type, record_id: int | None, what: str) -> Any:
+    """The record of `model` with this id, or `NotFound`, the same when it exists outside the caller's scope."""
+    record = session.scalar(select(model).where(model.id == record_id, *scope_clauses(caller, model)))
+    if record is None:
+        raise NotFound(f"there is no {what} with id {record_id}")
+    return record
+
+
+def row_in_scope(
+    session: Session, caller: Caller, stmt: Select, model: type, record_id: int, what: str
+) -> dict[str, Any]:
+    """The one row of `stmt` for this id of `model`, as a dict, or `NotFound` like `record_in_scope`."""
+    row = session.execute(stmt.where(model.id == record_id, *scope_clauses(caller, model))).mappings().first()
+    if row is None:
+        raise NotFound(f"there is no {what} with id {record_id}")
+    return dict(row)

@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.access import Caller, Role, scope_clauses
+from models.access import Caller, Role, record_in_scope, row_in_scope, scope_clauses
 from models.accounts import AuthSession, AuthToken, User
 from models.base import check_version, commit_guarded, utcnow, write_transaction
 from models.errors import Conflict, Forbidden, NotFound, RuleViolation, TooManyRequests, Unauthenticated
@@ -379,10 +379,12 @@ def change_own_password(
 # ---- accounts ---------------------------------------------------------------------------------------------------
 
 
+SECRET_USER_COLUMNS = frozenset({"password_hash", "failed_logins"})  # never in an answer
+
+
 def user_select() -> Select:
     """Every column of a user but the secrets."""
-    hidden = {"password_hash", "failed_logins"}
-    return select(*[c for c in User.__table__.columns if c.key not in hidden])
+    return select(*[c for c in User.__table__.columns if c.key not in SECRET_USER_COLUMNS])
 
 
 def user_filters(
@@ -410,17 +412,11 @@ def user_filters(
 
 
 def user_row(session: Session, caller: Caller, user_id: int) -> dict[str, Any]:
-    row = session.execute(user_select().where(User.id == user_id, *scope_clauses(caller, User))).mappings().first()
-    if row is None:
-        raise NotFound(f"there is no user with id {user_id}")
-    return dict(row)
+    return row_in_scope(session, caller, user_select(), User, user_id, "user")
 
 
 def _get_user(session: Session, caller: Caller, user_id: int | None) -> User:
-    user = session.scalar(select(User).where(User.id == user_id, *scope_clauses(caller, User)))
-    if user is None:
-        raise NotFound(f"there is no user with id {user_id}")
-    return user
+    return record_in_scope(session, caller, User, user_id, "user")
 
 
 def _check_role_power(caller: Caller, role: Role, *, what: str) -> None:

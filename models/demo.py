@@ -163,6 +163,13 @@ def _load_people(
     mobiles = rng.sample(range(10_000_000, 100_000_000), sum(len(c) // 2 + 2 for c in cells_of.values()))
     first_township_code = min(code for code in ids if len(code) == 9)
     first_owner: int | None = None  # the demo officer account: a current owner in the demo leader's township
+
+    def put(cell_id: int, officer_id: int, role: AssignmentRole, reason: str, since: datetime) -> None:
+        assign(
+            session, caller=SYSTEM, cell_id=cell_id, officer_id=officer_id, role=role, reason=reason, valid_from=since
+        )
+        counts["assignments"] += 1
+
     for village_code, cell_ids in cells_of.items():
         township_id = ids[village_code[:9]]
         officers = []
@@ -183,44 +190,16 @@ def _load_people(
                 continue  # left without an owner: something for a leader's to-do list
             owner = officers[index % len(officers)]
             owners = {owner}
-            assign(
-                session,
-                caller=SYSTEM,
-                cell_id=cell_id,
-                officer_id=owner,
-                role=AssignmentRole.OWNER,
-                reason="首次划定网格",
-                valid_from=_SINCE,
-            )
-            counts["assignments"] += 1
+            put(cell_id, owner, AssignmentRole.OWNER, "首次划定网格", _SINCE)
             if rng.random() < 0.2 and len(officers) > 2:
-                successor = officers[(index + 1) % len(officers)]
-                assign(
-                    session,
-                    caller=SYSTEM,
-                    cell_id=cell_id,
-                    officer_id=successor,
-                    role=AssignmentRole.OWNER,
-                    reason="网格长调整",
-                    valid_from=_HANDOVER,
-                )
-                counts["assignments"] += 1
-                owner = successor
-                owners.add(successor)
+                owner = officers[(index + 1) % len(officers)]
+                owners.add(owner)
+                put(cell_id, owner, AssignmentRole.OWNER, "网格长调整", _HANDOVER)
             if first_owner is None and village_code.startswith(first_township_code):
                 first_owner = owner
             member = next(o for o in reversed(officers) if o not in owners)
             if rng.random() < 0.5:
-                assign(
-                    session,
-                    caller=SYSTEM,
-                    cell_id=cell_id,
-                    officer_id=member,
-                    role=AssignmentRole.MEMBER,
-                    reason="协助巡查",
-                    valid_from=_SINCE,
-                )
-                counts["assignments"] += 1
+                put(cell_id, member, AssignmentRole.MEMBER, "协助巡查", _SINCE)
     first_township = ids[first_township_code]
     for username, display_name, role in DEMO_ACCOUNTS:
         create_user(

@@ -22,10 +22,10 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from models.access import Caller, scope_clauses
+from models.access import Caller, record_in_scope, row_in_scope, scope_clauses
 from models.accounts_service import ACCOUNTS_LOCK, deactivate_accounts_of_officer, move_accounts_of_officer
 from models.base import check_version, commit_guarded, utcnow, write_transaction
-from models.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
+from models.errors import Conflict, PreconditionFailed, RuleViolation
 from models.people import AssignmentRole, GridAssignment, Officer
 from models.territory import GridCell, Township
 
@@ -57,18 +57,11 @@ def officer_filters(
 
 
 def officer_row(session: Session, caller: Caller, officer_id: int) -> dict[str, Any]:
-    row = session.execute(officer_select().where(Officer.id == officer_id, *scope_clauses(caller, Officer)))
-    found = row.mappings().first()
-    if found is None:
-        raise NotFound(f"there is no officer with id {officer_id}")
-    return dict(found)
+    return row_in_scope(session, caller, officer_select(), Officer, officer_id, "officer")
 
 
 def get_officer(session: Session, caller: Caller, officer_id: int) -> Officer:
-    officer = session.scalar(select(Officer).where(Officer.id == officer_id, *scope_clauses(caller, Officer)))
-    if officer is None:
-        raise NotFound(f"there is no officer with id {officer_id}")
-    return officer
+    return record_in_scope(session, caller, Officer, officer_id, "officer")
 
 
 def _township_in_scope(session: Session, caller: Caller, township_id: int | None) -> Township:
@@ -291,11 +284,7 @@ def assignment_filters(
 
 
 def assignment_row(session: Session, caller: Caller, assignment_id: int) -> dict[str, Any]:
-    stmt = assignment_select().where(GridAssignment.id == assignment_id, *scope_clauses(caller, GridAssignment))
-    row = session.execute(stmt).mappings().first()
-    if row is None:
-        raise NotFound(f"there is no grid assignment with id {assignment_id}")
-    return dict(row)
+    return row_in_scope(session, caller, assignment_select(), GridAssignment, assignment_id, "grid assignment")
 
 
 def team_etag(assignment_ids: list[int]) -> str:
@@ -316,10 +305,7 @@ class Team:
 
 
 def cell_in_scope(session: Session, caller: Caller, cell_id: int) -> GridCell:
-    cell = session.scalar(select(GridCell).where(GridCell.id == cell_id, *scope_clauses(caller, GridCell)))
-    if cell is None:
-        raise NotFound(f"there is no grid cell (网格) with id {cell_id}")
-    return cell
+    return record_in_scope(session, caller, GridCell, cell_id, "grid cell (网格)")
 
 
 def team(session: Session, *, caller: Caller, cell_id: int, at: datetime | None = None) -> Team:
@@ -550,12 +536,7 @@ def _assignment_for_write(session: Session, caller: Caller, assignment_id: int) 
     """Lock the assignment's team, then load it within scope."""
     cell_id = session.scalar(select(GridAssignment.cell_id).where(GridAssignment.id == assignment_id))
     write_transaction(session, _team_lock(cell_id or 0))
-    assignment = session.scalar(
-        select(GridAssignment).where(GridAssignment.id == assignment_id, *scope_clauses(caller, GridAssignment))
-    )
-    if assignment is None:
-        raise NotFound(f"there is no grid assignment with id {assignment_id}")
-    return assignment
+    return record_in_scope(session, caller, GridAssignment, assignment_id, "grid assignment")
 
 
 def _refuse_superseded(assignment: GridAssignment) -> None:

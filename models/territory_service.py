@@ -28,9 +28,9 @@ from geo.measure import (
     overlap_of,
     uncovered_part,
 )
-from models.access import Caller, scope_clauses
+from models.access import Caller, record_in_scope, row_in_scope, scope_clauses
 from models.base import check_version, commit_guarded, dialect_of, utcnow, write_transaction
-from models.errors import Conflict, NotFound, RuleViolation
+from models.errors import Conflict, RuleViolation
 from models.people import GridAssignment
 from models.people_service import has_owner_clause
 from models.territory import GRID_CELL, VILLAGE, GridCell, Level, TerritorialUnit, Township, Village, child_level
@@ -40,11 +40,7 @@ Areal = Polygon | MultiPolygon
 
 def get_unit(session: Session, level: Level, unit_id: int, caller: Caller) -> Any:
     """The unit, retired or not, or `NotFound` (also when it lies outside the caller's scope)."""
-    model = level.model
-    unit = session.scalar(select(model).where(model.id == unit_id, *scope_clauses(caller, model)))
-    if unit is None:
-        raise NotFound(f"there is no {level.label} with id {unit_id}")
-    return unit
+    return record_in_scope(session, caller, level.model, unit_id, level.label)
 
 
 def create_unit(
@@ -232,12 +228,7 @@ def unit_select(level: Level) -> Select:
 
 def unit_row(session: Session, level: Level, unit_id: int, caller: Caller) -> dict[str, Any]:
     """One unit as a row of `unit_select`, retired or not, or `NotFound` (also when out of the caller's scope)."""
-    model = level.model
-    stmt = unit_select(level).where(model.id == unit_id, *scope_clauses(caller, model))
-    row = session.execute(stmt).mappings().first()
-    if row is None:
-        raise NotFound(f"there is no {level.label} with id {unit_id}")
-    return dict(row)
+    return row_in_scope(session, caller, unit_select(level), level.model, unit_id, level.label)
 
 
 def unit_filters(

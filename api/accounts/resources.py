@@ -18,6 +18,7 @@ from api.responses import etag, json_response, record_response
 from models.access import ALL_ROLES, MANAGERS, Role, officer_current_cells
 from models.accounts import User
 from models.accounts_service import (
+    SECRET_USER_COLUMNS,
     TokenPair,
     TokenPolicy,
     change_own_password,
@@ -51,8 +52,7 @@ def token_policy() -> TokenPolicy:
 
 
 def user_dict(row: dict[str, Any]) -> dict[str, Any]:
-    hidden = {"password_hash", "failed_logins"}
-    return {k: v for k, v in row.items() if k not in hidden} | {"active": row["deactivated_at"] is None}
+    return {k: v for k, v in row.items() if k not in SECRET_USER_COLUMNS} | {"active": row["deactivated_at"] is None}
 
 
 def token_response(pair: TokenPair, status: int = 200) -> Any:
