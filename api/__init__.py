@@ -13,7 +13,7 @@ from api import auth, config
 from api.db import db
 from api.extensions import Api
 from api.fields import MAX_ID, AreaGeometry, GeoJSONObject
-from models.accounts_service import use_password_hasher
+from models.accounts.passwords import use_password_hasher
 
 
 class IdConverter(IntegerConverter):

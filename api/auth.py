@@ -3,7 +3,7 @@
 Each view declares its rule with `@blp.access(...)` (see `api.extensions.Blueprint.access`): the roles it admits,
 or `public`. One `before_request` hook enforces the rules for the whole app and fails closed: a route without a
 rule answers 500 (a bug, and a test walks the URL map so that it never ships). Roles gate the verbs here; which
-objects a caller reaches is decided by the scope clauses in `models.access`, so that an object out of scope answers
+objects a caller reaches is decided by the scope clauses in `models.scope`, so that an object out of scope answers
 exactly like one that does not exist.
 """
 
@@ -16,9 +16,9 @@ from typing import Any
 from flask import Flask, current_app, g, request
 
 from api.db import db
-from models.access import ALL_ROLES, Caller, Role
-from models.accounts_service import caller_for_token
+from models.accounts.tokens import caller_for_token
 from models.errors import Forbidden, Unauthenticated
+from models.roles import ALL_ROLES, Caller, Role
 
 # flask-smorest's own routes: the spec and the interactive docs are public.
 PUBLIC_ENDPOINTS = frozenset({"api-docs.openapi_json", "api-docs.openapi_swagger_ui"})
@@ -90,7 +90,7 @@ def authorise() -> None:
             headers={"WWW-Authenticate": _CHALLENGE},
         )
     session = db.session()
-    caller = caller_for_token(session, token)
+    caller = caller_for_token(session, access_token=token)
     if caller is None:
         raise Unauthenticated(
             "the access token is not valid (expired, revoked or unknown): refresh it or log in again",

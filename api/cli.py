@@ -13,8 +13,8 @@ from flask.cli import AppGroup
 
 from api.db import db
 from models import schema
-from models.access import SYSTEM, Role
 from models.errors import DomainError
+from models.roles import SYSTEM, Role
 
 
 def _system_session() -> object:
@@ -75,7 +75,7 @@ def register_cli(app: Flask) -> None:
     @click.password_option(envvar="GRIDPATROL_ADMIN_PASSWORD", help="prompted for when not given (or set in env)")
     def create_admin(username: str, display_name: str | None, password: str) -> None:
         """Create a county administrator account (the first one, or another)."""
-        from models.accounts_service import create_user
+        from models.accounts.service import create_user
 
         try:
             user = create_user(
@@ -95,7 +95,7 @@ def register_cli(app: Flask) -> None:
     @auth_cli.command("purge-tokens")
     def purge_tokens() -> None:
         """Delete expired access and refresh tokens (safe to run any time, e.g. daily from cron)."""
-        from models.accounts_service import purge_expired_tokens
+        from models.accounts.tokens import purge_expired_tokens
 
         click.echo(f"{purge_expired_tokens(_system_session())} expired tokens deleted")
 

@@ -13,7 +13,7 @@ from flask_smorest.utils import load_info_from_docstring, prepare_response
 from api import errors
 from api.auth import PUBLIC, AccessRule, declare
 from api.errors import PROBLEM_JSON
-from models.access import Role
+from models.roles import Role
 
 BEARER = "bearerAuth"
 
@@ -132,20 +132,27 @@ class Blueprint(flask_smorest.Blueprint):
         return self.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
 
     def if_match(
-        self, description: str = 'the ETag of the version you change, e.g. "3", from a GET; * for any version'
+        self,
+        description: str = 'the ETag of the version you change, e.g. "3", from a GET; * for any version',
+        *,
+        stale: str = "If-Match does not name the current version",
     ) -> Any:
-        """Document the If-Match header that a write requires; the view checks it (428 without, 412 when stale)."""
-        return self.doc(
-            parameters=[
-                {
-                    "in": "header",
-                    "name": "If-Match",
-                    "required": True,
-                    "schema": {"type": "string"},
-                    "description": description,
-                }
-            ]
-        )
+        """Document the If-Match header that a write requires, and its answers: 428 without it, 412 when stale.
+        The view checks it (`api.conditional`)."""
+        header = {
+            "in": "header",
+            "name": "If-Match",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            "description": description,
+        }
+
+        def decorator(func: Any) -> Any:
+            func = self.problem(412, stale)(func)
+            func = self.problem(428, "If-Match is missing")(func)
+            return self.doc(parameters=[header])(func)
+
+        return decorator
 
     def query(self, schema: type[ma.Schema] | ma.Schema) -> Any:
         """Query-string arguments, passed to the view as keyword arguments; unknown ones are refused."""

@@ -1,4 +1,8 @@
-"""Mapped classes and the rules that belong to them. `models` never imports `api`."""
+"""The domains, lowest first; each package re-exports its mapped classes. `models` never imports `api`.
+
+Importing any domain imports them all (this module runs first), so every registry of guards is full before the first
+write (see `models.guards`).
+"""
 
 from models.accounts import AuthSession, AuthToken, User
 from models.audit import AuditEvent

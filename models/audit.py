@@ -4,7 +4,7 @@ Written by a session hook, in the same transaction as the change itself, so that
 event can describe a change that was rolled back. The table is append-only: the code inserts into it and nothing
 else; there is no endpoint that changes or deletes an event.
 
-The caller is taken from `session.info["actor"]` (a `models.access.Caller`); an audited write without one is a bug
+The caller is taken from `session.info["actor"]` (a `models.roles.Caller`); an audited write without one is a bug
 and fails.
 """
 
@@ -16,28 +16,34 @@ from typing import Any
 
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import to_shape
-from sqlalchemy import JSON, Index, Integer, String, event, insert, inspect
+from sqlalchemy import JSON, ColumnElement, Index, Integer, String, event, insert, inspect, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from geo.geojson import to_geojson
 from models.base import Base, UTCDateTime, utcnow
+from models.listing import Listing
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_entity_type_entity_id", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_entity_type_entity_id", "entity_type", "entity_id"),
+        # the list's filters, each with its order (newest first)
+        Index("ix_audit_events_actor_user_id_id", "actor_user_id", "id"),
+        Index("ix_audit_events_township_id_id", "township_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    actor_user_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)  # None: the system
+    actor_user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the system
     actor: Mapped[str] = mapped_column(String(50))  # the username at the time
     action: Mapped[str] = mapped_column(String(30))
     entity_type: Mapped[str] = mapped_column(String(30))
     entity_id: Mapped[int] = mapped_column(Integer)
-    township_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    township_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     before: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
     after: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
 
@@ -118,3 +124,25 @@ def _record(session: Session, _context: Any) -> None:
     now = utcnow()
     rows = [{"occurred_at": now, "actor_user_id": actor.user_id, "actor": actor.username, **e} for e in events]
     session.connection().execute(insert(AuditEvent.__table__), rows)
+
+
+def audited_entity_types() -> tuple[str, ...]:
+    """The tables whose writes are audited (every mapped `Audited` class), sorted."""
+    return tuple(sorted(m.class_.__tablename__ for m in Base.registry.mappers if issubclass(m.class_, Audited)))
+
+
+def audit_listing(
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    **equals: Any,
+) -> Listing:
+    """Audit events, newest first: column equalities (entity, actor, action, township) and a time window.
+
+    County administrators only (the endpoint's rule): events carry no row rule of their own."""
+    where: list[ColumnElement[bool]] = [getattr(AuditEvent, key) == value for key, value in equals.items()]
+    if since is not None:
+        where.append(AuditEvent.occurred_at >= since)
+    if until is not None:
+        where.append(AuditEvent.occurred_at < until)
+    return Listing(select(*AuditEvent.__table__.columns), tuple(where), (AuditEvent.id,), descending=True)

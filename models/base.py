@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
 from models.errors import PreconditionFailed
+from models.locks import LockKey
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -55,12 +55,13 @@ def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def write_transaction(session: Session, *lock_keys: str) -> None:
+def write_transaction(session: Session, *lock_keys: LockKey) -> None:
     """Start the transaction of a write that checks before it writes, so the check cannot go stale.
 
     SQLite: BEGIN IMMEDIATE takes the database's single write lock before the first read.
-    PostgreSQL: a transaction-scoped advisory lock per key serialises writers of the same scope (e.g. the cells
-    of one village) while other scopes go on in parallel.
+    PostgreSQL: a transaction-scoped advisory lock per key (see `models.locks`) serialises writers of the same scope
+    (e.g. the cells of one village) while other scopes go on in parallel. The keys are taken in the one global
+    order; a later call in the same transaction may only add kinds that come after those already held.
     A read transaction already open (say, the caller's user was loaded) is ended first: its reads were made
     without the lock, so the write re-reads what it checks. Unflushed changes there would be a bug.
     """
@@ -71,9 +72,19 @@ def write_transaction(session: Session, *lock_keys: str) -> None:
     if not session.in_transaction():
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         session.info["write_transaction"] = True
+    if not all(isinstance(key, LockKey) for key in lock_keys):
+        raise TypeError("lock keys are built by models.locks")
+    keys = sorted(lock_keys)
+    held: list[LockKey] = session.info.setdefault("locks_held", [])
+    if keys and held and keys[0].rank < max(held).rank:
+        raise RuntimeError(f"lock {keys[0]} taken after {max(held)}: out of the order in models.locks")
+    held.extend(keys)
     if dialect_of(session) == "postgresql":
-        for key in lock_keys:
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(key.encode())})
+        for key in keys:
+            session.execute(_ADVISORY_LOCK, {"k": key.advisory_id})
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 
 
 def check_version(record: Any, expected_version: int | None) -> None:
@@ -99,3 +110,4 @@ def commit_guarded(session: Session) -> None:
 def _forget_write_flag(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop("write_transaction", None)
+        session.info.pop("locks_held", None)

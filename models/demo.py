@@ -11,12 +11,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from geo.tiling import blob, voronoi_split
-from models.access import SYSTEM, Role
-from models.accounts_service import create_user
+from models.accounts.service import create_user
 from models.people import AssignmentRole
-from models.people_service import assign, create_officer
+from models.people.officers import create_officer
+from models.people.service import assign
+from models.roles import SYSTEM, Role
 from models.territory import GRID_CELL, TOWNSHIP, VILLAGE, Level, Township
-from models.territory_service import create_unit
+from models.territory.service import create_unit
 
 COUNTY_CODE = "430199"  # fictional: Hunan prefix, unused county number
 COUNTY_CENTRE = (113.2, 28.1)

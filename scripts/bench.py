@@ -28,7 +28,7 @@ from api.db import db
 from models.demo import DEMO_PASSWORD, load_demo_county, plan_county
 from models.schema import upgrade
 from models.territory import GRID_CELL
-from models.territory_service import locate_statement
+from models.territory.queries import locate_statement
 from tests.pg_server import postgres_server
 from tests.test_spatial_index import query_plan
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from api import create_app
 from api.db import db
 from models import Base
-from models.access import Role
+from models.roles import Role
 from models.schema import upgrade
 from tests.factories import login_as
 from tests.pg_server import postgres_server

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.db import db
-from models.access import SYSTEM, Role
-from models.accounts_service import create_user
+from models.accounts.service import create_user
+from models.roles import SYSTEM, Role
 
 PROBLEM_JSON = "application/problem+json"
 LON0, LAT0 = 113.0, 28.0

@@ -26,7 +26,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.auth import endpoint_rule
-from models.access import Role
+from models.roles import Role
 from tests import factories as f
 from tests.factories import PASSWORD, assert_problem, at, rect
 
@@ -206,7 +206,7 @@ def snapshot(admin: FlaskClient) -> dict[str, Any]:
     for cell in state["grid-cells"]["items"]:
         team = admin.get(f"{API}/grid-cells/{cell['id']}/team")
         state[f"grid-cells/{cell['id']}/team"] = (team.status_code, team.headers.get("ETag"), team.get_json())
-    audit = admin.get(f"{API}/audit-events", query_string={"page_size": 5})
+    audit = admin.get(f"{API}/audit-events", query_string={"page_size": 5, "count": "true"})
     assert audit.status_code == 200
     state["audit-events"] = (audit.get_json()["total"], audit.get_json()["items"])
     return state
@@ -370,7 +370,7 @@ def test_lists_hold_exactly_the_rows_in_each_callers_scope(world):
         caller = world.as_(who)
         for path, query, prefix, expected_by_role in LISTS:
             expected = expected_by_role[ROLES.index(who)]
-            response = caller.get(f"{API}/{path}", query_string=resolve(query, world.ids))
+            response = caller.get(f"{API}/{path}", query_string={**resolve(query, world.ids), "count": "true"})
             label = f"{who}: GET {path} {query}"
             if expected == FORBIDDEN:
                 if outcome_of(response) != FORBIDDEN:
@@ -628,7 +628,7 @@ def test_a_township_leader_manages_the_territory_people_and_accounts_of_their_to
     )
     assert deactivated["active"] is False
     trail = world.admin.get(
-        f"{API}/audit-events", query_string={"actor_user_id": world["u_leader_a"], "page_size": 100}
+        f"{API}/audit-events", query_string={"actor_user_id": world["u_leader_a"], "page_size": 100, "count": "true"}
     )
     assert trail.status_code == 200
     assert {e["township_id"] for e in trail.get_json()["items"]} == {world["tA"]}

@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.access import SYSTEM, Role
 from models.people import GridAssignment
+from models.roles import SYSTEM, Role
 from tests import factories as f
 from tests.factories import assert_problem, race
 
@@ -158,7 +158,7 @@ def correct(who: FlaskClient, assignment_id: int, *, if_match: Any = FRESH, reas
 def history(who: FlaskClient, **filters: Any) -> dict[str, Any]:
     """GET /grid-assignments with these filters (booleans as true/false), one big page."""
     query = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in filters.items()}
-    return ok(who.get(f"{API}/grid-assignments", query_string={"page_size": 500, **query}))
+    return ok(who.get(f"{API}/grid-assignments", query_string={"page_size": 500, "count": "true", **query}))
 
 
 def all_rows_total(who: FlaskClient) -> int:
@@ -166,7 +166,9 @@ def all_rows_total(who: FlaskClient) -> int:
 
 
 def audit_total(admin: FlaskClient) -> int:
-    return ok(admin.get(f"{API}/audit-events", query_string={"entity_type": "grid_assignments"}))["total"]
+    return ok(admin.get(f"{API}/audit-events", query_string={"entity_type": "grid_assignments", "count": "true"}))[
+        "total"
+    ]
 
 
 def cell_ids_of(who: FlaskClient, officer_id: int, at: str | None = None) -> list[int]:
@@ -272,7 +274,9 @@ def test_a_malformed_mobile_number_is_refused_and_nothing_is_registered(town):
             ("mobile", "/mobile", "mobile-format")
         ], mobile
 
-    assert ok(town.leader.get(f"{API}/officers", query_string={"include_inactive": "true"}))["total"] == 0
+    assert (
+        ok(town.leader.get(f"{API}/officers", query_string={"include_inactive": "true", "count": "true"}))["total"] == 0
+    )
     officer = town.officer(1)
     response = town.leader.patch(
         f"{API}/officers/{officer['id']}", json={"mobile": "１３８００１３８０００"}, headers={"If-Match": '"1"'}

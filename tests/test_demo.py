@@ -77,10 +77,10 @@ def test_every_demo_account_logs_in_with_the_documented_password_and_sees_its_sc
 
 def test_the_demo_has_history_and_a_to_do_list(client, session):
     load_demo_county(session, seed=3, townships=2, villages=6, cells=60)
-    cells = client.get("/api/v1/grid-cells", query_string={"page_size": 100}).get_json()["total"]
-    unowned = client.get("/api/v1/grid-cells", query_string={"has_owner": "false"}).get_json()["total"]
-    owned = client.get("/api/v1/grid-cells", query_string={"has_owner": "true"}).get_json()["total"]
+    cells = client.get("/api/v1/grid-cells", query_string={"page_size": 100, "count": "true"}).get_json()["total"]
+    unowned = client.get("/api/v1/grid-cells", query_string={"has_owner": "false", "count": "true"}).get_json()["total"]
+    owned = client.get("/api/v1/grid-cells", query_string={"has_owner": "true", "count": "true"}).get_json()["total"]
     assert owned + unowned == cells == 60
     assert owned > unowned
-    ended = client.get("/api/v1/grid-assignments", query_string={"current": "false"}).get_json()
+    ended = client.get("/api/v1/grid-assignments", query_string={"current": "false", "count": "true"}).get_json()
     assert ended["total"] > 0, "some owners were handed over in the past"

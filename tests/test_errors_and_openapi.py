@@ -264,10 +264,11 @@ def test_query_arguments_are_documented(spec):
         parameters = spec["paths"][path]["get"].get("parameters", [])
         return {p["name"] for p in parameters if p["in"] == "query"}
 
-    common = {"page", "page_size", "name", "code", "include_retired", "format"}
-    assert query_names(f"{API}/townships") == common
-    assert query_names(f"{API}/villages") == common | {"township_id"}
-    assert query_names(f"{API}/grid-cells") == common | {"township_id", "village_id", "has_owner"}
+    filters = {"name", "code", "include_retired", "format"}
+    by_page, by_cursor = {"page", "page_size", "count"}, {"cursor", "page_size", "count"}
+    assert query_names(f"{API}/townships") == filters | by_page
+    assert query_names(f"{API}/villages") == filters | by_cursor | {"township_id"}
+    assert query_names(f"{API}/grid-cells") == filters | by_cursor | {"township_id", "village_id", "has_owner"}
     assert query_names(f"{API}/grid-cells/locate") == {"lon", "lat", "coord_system"}
 
 

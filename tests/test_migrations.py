@@ -37,7 +37,7 @@ def test_migrations_go_down_to_nothing_and_up_again(app, client):
     with engine.connect() as connection:
         assert set(inspect(connection).get_table_names()) >= TABLES
     # and the rebuilt schema works, spatial index included (the accounts went down with it: log in anew)
-    from models.access import Role
+    from models.roles import Role
     from tests import factories as f
 
     client = f.login_as(app, Role.COUNTY_ADMIN, username="again")

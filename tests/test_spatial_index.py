@@ -6,7 +6,7 @@ from sqlalchemy import Select, text
 from sqlalchemy.orm import Session
 
 from models.territory import GRID_CELL, VILLAGE
-from models.territory_service import locate_statement, sibling_candidates_statement
+from models.territory.queries import locate_statement, sibling_candidates_statement
 from tests import factories as f
 
 

@@ -201,7 +201,7 @@ def test_a_taken_code_is_refused_and_nothing_is_created(client, level):
 
     assert_problem(response, 409, "code-taken")
     original = {"townships": town, "villages": vill, "grid-cells": cell}[level]
-    listed = get(client, level, query_string={"include_retired": "true"}).get_json()
+    listed = get(client, level, query_string={"include_retired": "true", "count": "true"}).get_json()
     assert listed["total"] == 1
     assert [i["id"] for i in listed["items"]] == [original["id"]]
     assert item(client, level, original["id"]) == original
@@ -306,7 +306,7 @@ def test_villages_filter_by_township(client, county):
 
     assert codes(get(client, "villages", query_string={"township_id": t1})) == ["430199101201", "430199101202"]
     assert codes(get(client, "villages", query_string={"township_id": t2})) == ["430199102201"]
-    assert get(client, "villages", query_string={"township_id": t1}).get_json()["total"] == 2
+    assert get(client, "villages", query_string={"township_id": t1, "count": "true"}).get_json()["total"] == 2
 
 
 def test_cells_filter_by_village_and_by_township(client, county):
@@ -382,7 +382,9 @@ def _assert_feature_collection(response, expected: list[dict[str, Any]]) -> None
 def test_format_geojson_answers_a_feature_collection(client, county):
     cells = [county["c1"], county["c2"]]
 
-    response = get(client, "grid-cells", query_string={"format": "geojson", "village_id": county["v1"]["id"]})
+    response = get(
+        client, "grid-cells", query_string={"format": "geojson", "village_id": county["v1"]["id"], "count": "true"}
+    )
 
     _assert_feature_collection(response, cells)
 
@@ -390,7 +392,12 @@ def test_format_geojson_answers_a_feature_collection(client, county):
 def test_accept_geojson_answers_a_feature_collection(client, county):
     cells = [county["c1"], county["c2"]]
 
-    response = get(client, "grid-cells", query_string={"village_id": county["v1"]["id"]}, headers={"Accept": GEOJSON})
+    response = get(
+        client,
+        "grid-cells",
+        query_string={"village_id": county["v1"]["id"], "count": "true"},
+        headers={"Accept": GEOJSON},
+    )
 
     _assert_feature_collection(response, cells)
 

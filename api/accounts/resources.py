@@ -13,26 +13,14 @@ from api.auth import current_caller
 from api.conditional import expected_version
 from api.db import db
 from api.extensions import Blueprint
-from api.pagination import page_size_of, paginate
+from api.pagination import list_answer, split_paging
 from api.responses import etag, json_response, record_response
-from models.access import ALL_ROLES, MANAGERS, Role, officer_current_cells
 from models.accounts import User
-from models.accounts_service import (
-    SECRET_USER_COLUMNS,
-    TokenPair,
-    TokenPolicy,
-    change_own_password,
-    create_user,
-    deactivate_user,
-    login,
-    logout,
-    refresh,
-    reset_password,
-    update_user,
-    user_filters,
-    user_row,
-    user_select,
-)
+from models.accounts.queries import SECRET_USER_COLUMNS, user_listing, user_row
+from models.accounts.service import create_user, deactivate_user, reset_password, update_user
+from models.accounts.tokens import TokenPair, TokenPolicy, change_own_password, login, logout, refresh
+from models.roles import ALL_ROLES, MANAGERS, Role
+from models.scope import officer_current_cells
 
 auth = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Logging in: access and refresh tokens")
 users = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User accounts and their roles")
@@ -71,7 +59,7 @@ def token_response(pair: TokenPair, status: int = 200) -> Any:
 
 
 def user_response(user_id: int, status: int = 200) -> Any:
-    row = user_row(db.session(), current_caller(), user_id)
+    row = user_row(db.session(), caller=current_caller(), user_id=user_id)
     return record_response(user_dict(row), status, endpoint="users.UserItem", user_id=user_id)
 
 
@@ -135,7 +123,7 @@ class Me(MethodView):
         """
         caller = current_caller()
         session = db.session()
-        row = user_row(session, caller, caller.user_id)
+        row = user_row(session, caller=caller, user_id=caller.user_id)
         cells = None
         if caller.role is Role.GRID_OFFICER:
             cells = sorted(session.scalars(officer_current_cells(caller.officer_id)).all())
@@ -179,14 +167,13 @@ class Users(MethodView):
     @users.access(*MANAGERS, note=USERS_NOTE)
     @users.query(s.UserListArgs)
     @users.response(200, s.UserPageSchema)
-    def get(self, page: int, page_size: int | None = None, **filters: Any) -> Any:
+    def get(self, **arguments: Any) -> Any:
         """List user accounts
 
-        Active accounts by username, paginated; `include_inactive=true` adds deactivated ones.
+        Active accounts by username, paged by cursor; `include_inactive=true` adds deactivated ones.
         """
-        where = user_filters(current_caller(), **filters)
-        rows, meta = paginate(db.session(), user_select(), User, where, [User.username], page, page_size_of(page_size))
-        return json_response({"items": [user_dict(r) for r in rows], **meta})
+        paging, filters = split_paging(arguments)
+        return json_response(list_answer(user_listing(caller=current_caller(), **filters), paging, user_dict))
 
     @users.access(*MANAGERS, note=USERS_NOTE)
     @users.arguments(s.UserCreateSchema)
@@ -218,8 +205,6 @@ class UserItem(MethodView):
     @users.if_match()
     @users.problem(404, "no such user in your scope")
     @users.problem(409, "deactivated, your own role, the last administrator, or the officer has an account")
-    @users.problem(412, "If-Match does not name the current version")
-    @users.problem(428, "If-Match is missing")
     def patch(self, data: dict[str, Any], user_id: int) -> Any:
         """Change a user's name, role, township or officer
 
@@ -237,8 +222,6 @@ class UserDeactivation(MethodView):
     @users.if_match()
     @users.problem(404, "no such user in your scope")
     @users.problem(409, "your own account, or the last county administrator")
-    @users.problem(412, "If-Match does not name the current version")
-    @users.problem(428, "If-Match is missing")
     def post(self, user_id: int) -> Any:
         """Deactivate a user account
 
@@ -257,8 +240,6 @@ class UserPassword(MethodView):
     @users.if_match()
     @users.problem(404, "no such user in your scope")
     @users.problem(409, "the account is deactivated")
-    @users.problem(412, "If-Match does not name the current version")
-    @users.problem(428, "If-Match is missing")
     def post(self, data: dict[str, Any], user_id: int) -> Any:
         """Reset a user's password
 

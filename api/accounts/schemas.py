@@ -9,8 +9,8 @@ import marshmallow as ma
 from api.errors import coded
 from api.extensions import Schema
 from api.fields import id_field, text_field
-from api.pagination import PageArgs, PageMetaSchema
-from models.access import Role
+from api.pagination import CursorArgs, CursorMetaSchema
+from models.roles import Role
 
 _ROLE_DOC = "county_admin, township_leader, grid_officer or viewer"
 
@@ -67,7 +67,7 @@ class UserSchema(Schema):
     version = ma.fields.Integer(metadata={"description": "the ETag is its quoted value"})
 
 
-class UserPageSchema(PageMetaSchema):
+class UserPageSchema(CursorMetaSchema):
     items = ma.fields.List(ma.fields.Nested(UserSchema))
 
 
@@ -132,7 +132,7 @@ class UserPatchSchema(Schema):
             )
 
 
-class UserListArgs(PageArgs):
+class UserListArgs(CursorArgs):
     role = ma.fields.Enum(Role, by_value=True)
     township_id = id_field()
     name = ma.fields.String(metadata={"description": "part of the username or display name"})

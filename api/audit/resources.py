@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from sqlalchemy import select
 
-from api.db import db
 from api.extensions import Blueprint, Schema
 from api.fields import Instant, id_field
-from api.pagination import PageArgs, PageMetaSchema, page_size_of, paginate
+from api.pagination import CursorArgs, CursorMetaSchema, list_answer, split_paging
 from api.responses import json_response
-from models.access import Role
-from models.audit import AuditEvent
-
-ENTITY_TYPES = ("townships", "villages", "grid_cells", "officers", "grid_assignments", "users")
+from models.audit import audit_listing, audited_entity_types
+from models.roles import Role
 
 blp = Blueprint("audit-events", __name__, url_prefix="/api/v1/audit-events", description="The audit trail")
 
@@ -35,15 +30,15 @@ class AuditEventSchema(Schema):
     after = ma.fields.Dict(metadata={"description": "the changed fields after (every field on create)"})
 
 
-class AuditEventPageSchema(PageMetaSchema):
+class AuditEventPageSchema(CursorMetaSchema):
     items = ma.fields.List(ma.fields.Nested(AuditEventSchema))
 
 
-class AuditEventArgs(PageArgs):
-    entity_type = ma.fields.String(validate=ma.validate.OneOf(ENTITY_TYPES))
+class AuditEventArgs(CursorArgs):
+    entity_type = ma.fields.String(validate=ma.validate.OneOf(audited_entity_types()))
     entity_id = id_field()
     actor_user_id = id_field()
-    action = ma.fields.String()
+    action = ma.fields.String(validate=ma.validate.Length(min=1, max=30))
     township_id = id_field()
     since = Instant(metadata={"description": "events at or after this instant"})
     until = Instant(metadata={"description": "events before this instant"})
@@ -54,30 +49,15 @@ class AuditEvents(MethodView):
     @blp.access(Role.COUNTY_ADMIN)
     @blp.query(AuditEventArgs)
     @blp.response(200, AuditEventPageSchema)
-    def get(
-        self,
-        page: int,
-        page_size: int | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        **equals: Any,
-    ) -> Any:
+    def get(self, **arguments: Any) -> Any:
         """Read the audit trail
 
-        Every write to the territory, officers, assignments and user accounts, newest first: who (`actor`), when,
-        what (`action` on `entity_type` `entity_id`) and the values before and after. Passwords and tokens are
-        never in it. Nothing here can be changed or deleted.
+        Every write to the territory, officers, assignments and user accounts, newest first, paged by cursor: who
+        (`actor`), when, what (`action` on `entity_type` `entity_id`) and the values before and after. Passwords
+        and tokens are never in it. Nothing here can be changed or deleted.
         """
-        where = [getattr(AuditEvent, key) == value for key, value in equals.items()]
-        if since is not None:
-            where.append(AuditEvent.occurred_at >= since)
-        if until is not None:
-            where.append(AuditEvent.occurred_at < until)
-        columns = select(*AuditEvent.__table__.columns)
-        rows, meta = paginate(
-            db.session(), columns, AuditEvent, where, [AuditEvent.id.desc()], page, page_size_of(page_size)
-        )
-        return json_response({"items": [dict(r) for r in rows], **meta})
+        paging, filters = split_paging(arguments)
+        return json_response(list_answer(audit_listing(**filters), paging))
 
 
 BLUEPRINTS = (blp,)

@@ -1,4 +1,4 @@
-"""Officers, grid assignments and cell teams: thin views over `models.people_service`."""
+"""Officers, grid assignments and cell teams: thin views over `models.people`."""
 
 from __future__ import annotations
 
@@ -11,27 +11,21 @@ from api.auth import current_caller
 from api.conditional import expected_version, if_match
 from api.db import db
 from api.extensions import Blueprint
-from api.pagination import page_size_of, paginate
+from api.pagination import list_answer, split_paging
 from api.people import schemas as s
 from api.responses import etag, json_response, record_response
-from models.access import ALL_ROLES, MANAGERS
-from models.people import AssignmentRole, GridAssignment, Officer
-from models.people_service import (
-    assign,
-    assignment_filters,
+from models.people import AssignmentRole
+from models.people.officers import create_officer, deactivate_officer, update_officer
+from models.people.queries import (
+    assignment_listing,
     assignment_row,
-    assignment_select,
-    correct_assignment,
-    create_officer,
-    deactivate_officer,
-    end_assignment,
     officer_cells,
-    officer_filters,
+    officer_listing,
     officer_row,
-    officer_select,
     team,
-    update_officer,
 )
+from models.people.service import assign, correct_assignment, end_assignment
+from models.roles import ALL_ROLES, MANAGERS
 
 READ_NOTE = "Each within their scope (a grid officer: themselves, and the teams of their own cells)."
 WRITE_NOTE = "A township leader: officers, cells and assignments of their own township; anything else answers 404."
@@ -74,12 +68,12 @@ def assignment_dict(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def officer_response(officer_id: int, status: int = 200) -> Any:
-    row = officer_row(db.session(), current_caller(), officer_id)
+    row = officer_row(db.session(), caller=current_caller(), officer_id=officer_id)
     return record_response(officer_dict(row), status, endpoint="officers.OfficerItem", officer_id=officer_id)
 
 
 def assignment_response(assignment_id: int, status: int = 200, **extra: Any) -> Any:
-    row = assignment_row(db.session(), current_caller(), assignment_id)
+    row = assignment_row(db.session(), caller=current_caller(), assignment_id=assignment_id)
     body = assignment_dict(row) | extra
     return record_response(body, status, endpoint="grid-assignments.AssignmentItem", assignment_id=assignment_id)
 
@@ -92,22 +86,13 @@ class Officers(MethodView):
     @officers.access(*ALL_ROLES, note=READ_NOTE)
     @officers.query(s.OfficerListArgs)
     @officers.response(200, s.OfficerPageSchema)
-    def get(
-        self,
-        page: int,
-        page_size: int | None = None,
-        include_inactive: bool = False,
-        **filters: Any,
-    ) -> Any:
+    def get(self, **arguments: Any) -> Any:
         """List officers
 
-        Active officers by name (then id), paginated; `include_inactive=true` adds those who have left.
+        Active officers by name (then id), paged by cursor; `include_inactive=true` adds those who have left.
         """
-        where = officer_filters(current_caller(), include_inactive=include_inactive, **filters)
-        rows, meta = paginate(
-            db.session(), officer_select(), Officer, where, [Officer.name, Officer.id], page, page_size_of(page_size)
-        )
-        return json_response({"items": [officer_dict(r) for r in rows], **meta})
+        paging, filters = split_paging(arguments)
+        return json_response(list_answer(officer_listing(caller=current_caller(), **filters), paging, officer_dict))
 
     @officers.access(*MANAGERS, note=WRITE_NOTE)
     @officers.arguments(s.OfficerCreateSchema)
@@ -138,8 +123,6 @@ class OfficerItem(MethodView):
     @officers.if_match()
     @officers.problem(404, "no such officer in your scope")
     @officers.problem(409, "the officer is deactivated, the mobile number is taken, or they still have cells")
-    @officers.problem(412, "If-Match does not name the current version")
-    @officers.problem(428, "If-Match is missing")
     def patch(self, data: dict[str, Any], officer_id: int) -> Any:
         """Change an officer's details
 
@@ -159,8 +142,6 @@ class OfficerDeactivation(MethodView):
     @officers.response(200, s.OfficerSchema)
     @officers.if_match()
     @officers.problem(404, "no such officer in your scope")
-    @officers.problem(412, "If-Match does not name the current version")
-    @officers.problem(428, "If-Match is missing")
     def post(self, data: dict[str, Any], officer_id: int) -> Any:
         """Deactivate an officer who has left
 
@@ -227,11 +208,12 @@ class CellAssignments(MethodView):
     @assignments.access(*MANAGERS, note=WRITE_NOTE)
     @assignments.arguments(s.AssignmentCreateSchema)
     @assignments.response(201, s.AssignmentCreatedSchema)
-    @assignments.if_match("the team's ETag from GET /grid-cells/{cell_id}/team, or * for any team")
+    @assignments.if_match(
+        "the team's ETag from GET /grid-cells/{cell_id}/team, or * for any team",
+        stale="the team changed since you read it",
+    )
     @assignments.problem(404, "no such cell in your scope")
     @assignments.problem(409, "already assigned, overlaps the history, or the cell is retired")
-    @assignments.problem(412, "the team changed since you read it")
-    @assignments.problem(428, "If-Match is missing")
     def post(self, data: dict[str, Any], cell_id: int) -> Any:
         """Assign an officer to a cell
 
@@ -251,23 +233,16 @@ class Assignments(MethodView):
     @assignments.access(*ALL_ROLES, note=READ_NOTE)
     @assignments.query(s.AssignmentListArgs)
     @assignments.response(200, s.AssignmentPageSchema)
-    def get(self, page: int, page_size: int | None = None, **filters: Any) -> Any:
+    def get(self, **arguments: Any) -> Any:
         """The assignment history
 
-        Every assignment, oldest start first, filtered by cell, officer, township, role, `at` an instant or
-        `current`. Superseded entries (replaced by a correction) are left out unless `include_superseded=true`.
+        Every assignment, oldest start first, paged by cursor, filtered by cell, officer, township, role, `at` an
+        instant or `current`. Superseded entries (replaced by a correction) are left out unless
+        `include_superseded=true`.
         """
-        where = assignment_filters(current_caller(), **filters)
-        rows, meta = paginate(
-            db.session(),
-            assignment_select(),
-            GridAssignment,
-            where,
-            [GridAssignment.valid_from, GridAssignment.id],
-            page,
-            page_size_of(page_size),
-        )
-        return json_response({"items": [assignment_dict(r) for r in rows], **meta})
+        paging, filters = split_paging(arguments)
+        listing = assignment_listing(caller=current_caller(), **filters)
+        return json_response(list_answer(listing, paging, assignment_dict))
 
 
 @assignments.route("/grid-assignments/<int:assignment_id>")
@@ -288,8 +263,6 @@ class AssignmentEnd(MethodView):
     @assignments.if_match()
     @assignments.problem(404, "no such assignment in your scope")
     @assignments.problem(409, "already ended, or superseded")
-    @assignments.problem(412, "If-Match does not name the current version")
-    @assignments.problem(428, "If-Match is missing")
     def post(self, data: dict[str, Any], assignment_id: int) -> Any:
         """End an assignment
 
@@ -314,8 +287,6 @@ class AssignmentCorrection(MethodView):
     @assignments.if_match()
     @assignments.problem(404, "no such assignment in your scope")
     @assignments.problem(409, "superseded already, or the corrected interval overlaps the history")
-    @assignments.problem(412, "If-Match does not name the current version")
-    @assignments.problem(428, "If-Match is missing")
     def post(self, data: dict[str, Any], assignment_id: int) -> Any:
         """Correct a wrong entry
 

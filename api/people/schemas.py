@@ -9,7 +9,7 @@ import marshmallow as ma
 from api.errors import coded
 from api.extensions import Schema
 from api.fields import Instant, Mobile, id_field, text_field
-from api.pagination import PageArgs, PageMetaSchema
+from api.pagination import CursorArgs, CursorMetaSchema
 from models.people import AssignmentRole
 
 # ---- officers ---------------------------------------------------------------------------------------------------
@@ -28,7 +28,7 @@ class OfficerSchema(Schema):
     version = ma.fields.Integer(metadata={"description": "the ETag is its quoted value"})
 
 
-class OfficerPageSchema(PageMetaSchema):
+class OfficerPageSchema(CursorMetaSchema):
     items = ma.fields.List(ma.fields.Nested(OfficerSchema))
 
 
@@ -59,7 +59,7 @@ class OfficerDeactivateSchema(Schema):
     reason = text_field(500, example="调离本乡镇")
 
 
-class OfficerListArgs(PageArgs):
+class OfficerListArgs(CursorArgs):
     township_id = id_field()
     name = ma.fields.String(metadata={"description": "part of the name, case-insensitive"})
     mobile = ma.fields.String(
@@ -117,7 +117,7 @@ class AssignmentCreatedSchema(AssignmentSchema):
     )
 
 
-class AssignmentPageSchema(PageMetaSchema):
+class AssignmentPageSchema(CursorMetaSchema):
     items = ma.fields.List(ma.fields.Nested(AssignmentSchema))
 
 
@@ -148,7 +148,7 @@ class AssignmentCorrectSchema(Schema):
             )
 
 
-class AssignmentListArgs(PageArgs):
+class AssignmentListArgs(CursorArgs):
     cell_id = id_field()
     officer_id = id_field()
     township_id = id_field()

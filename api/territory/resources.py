@@ -12,25 +12,18 @@ from api.auth import current_caller
 from api.conditional import expected_version
 from api.db import db
 from api.extensions import Blueprint
-from api.pagination import page_size_of, paginate
+from api.pagination import CursorArgs, list_answer, split_paging
 from api.responses import GEOJSON, etag, json_response, record_response, wants_geojson
 from api.territory import schemas as s
 from geo.coords import to_wgs84
 from geo.geojson import to_geojson
 from geo.measure import TOLERANCE_M
-from models.access import ALL_ROLES, Role
 from models.errors import NotFound
+from models.people.queries import has_owner_clause
+from models.roles import ALL_ROLES, Role
 from models.territory import GRID_CELL, TOWNSHIP, VILLAGE, Level
-from models.territory_service import (
-    coverage_gaps,
-    create_unit,
-    locate_cell,
-    retire_unit,
-    unit_filters,
-    unit_row,
-    unit_select,
-    update_unit,
-)
+from models.territory.queries import coverage_gaps, locate_cell, unit_listing, unit_row
+from models.territory.service import create_unit, retire_unit, update_unit
 
 READ_NOTE = (
     "Each within their scope: the whole county, one township, or a grid officer's own cells (and their village "
@@ -55,7 +48,7 @@ def feature(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def item_response(level: Level, unit_id: int, status: int = 200) -> Any:
-    row = unit_row(db.session(), level, unit_id, current_caller())
+    row = unit_row(db.session(), caller=current_caller(), level=level, unit_id=unit_id)
     return record_response(unit_dict(row), status, endpoint=f"{request.blueprint}.Item", unit_id=unit_id)
 
 
@@ -72,6 +65,9 @@ def make_blueprint(
 ) -> Blueprint:
     """The standard resource of a level: list, create, get, patch (If-Match), retire."""
     label = level.label
+    by_cursor = issubclass(list_args, CursorArgs)
+    paging_doc = "paged by cursor" if by_cursor else "paged by page number"
+    collection_schema = s.FeatureCollectionSchema if by_cursor else s.FeatureCollectionPageSchema
     blp = Blueprint(url, __name__, url_prefix=f"/api/v1/{url}", description=f"{label.capitalize()}s")
 
     @blp.route("")
@@ -79,41 +75,37 @@ def make_blueprint(
         @blp.access(*ALL_ROLES, note=READ_NOTE)
         @blp.query(list_args)
         @blp.response(200, page_schema)
-        @blp.alt_response(200, schema=s.FeatureCollectionSchema, content_type=GEOJSON, success=True)
+        @blp.alt_response(200, schema=collection_schema, content_type=GEOJSON, success=True)
         @blp.doc(
             summary=f"List {label}s",
-            description=f"Active {label}s in code order, paginated; `include_retired=true` adds retired ones. "
+            description=f"Active {label}s in code order, {paging_doc}; `include_retired=true` adds retired ones. "
             "Answers a GeoJSON FeatureCollection with `format=geojson` or `Accept: application/geo+json`.",
         )
         def get(
             self,
-            page: int,
-            page_size: int | None = None,
             include_retired: bool = False,
             name: str | None = None,
             code: str | None = None,
             format: str | None = None,  # noqa: A002
             has_owner: bool | None = None,
-            **equals: int,
+            **arguments: Any,
         ) -> Any:
-            model = level.model
-            where = unit_filters(
-                level,
-                current_caller(),
+            paging, equals = split_paging(arguments)
+            listing = unit_listing(
+                caller=current_caller(),
+                level=level,
                 equals=equals,
                 name=name,
                 code_prefix=code,
                 include_retired=include_retired,
-                has_owner=has_owner,
             )
-            rows, meta = paginate(
-                db.session(), unit_select(level), model, where, [model.code, model.id], page, page_size_of(page_size)
-            )
-            items = [unit_dict(row) for row in rows]
+            if has_owner is not None:
+                listing = listing.filtered(has_owner_clause(has_owner))
+            answer = list_answer(listing, paging, unit_dict)
             if wants_geojson(format):
-                collection = {"type": "FeatureCollection", "features": [feature(i) for i in items], **meta}
-                return json_response(collection, mimetype=GEOJSON)
-            return json_response({"items": items, **meta})
+                features = [feature(i) for i in answer.pop("items")]
+                return json_response({"type": "FeatureCollection", "features": features, **answer}, mimetype=GEOJSON)
+            return json_response(answer)
 
         @blp.access(*writers, note=writers_note)
         @blp.arguments(create_schema)
@@ -145,8 +137,6 @@ def make_blueprint(
         @blp.if_match()
         @blp.problem(404, "no such unit")
         @blp.problem(409, "the unit is retired")
-        @blp.problem(412, "If-Match does not name the current version")
-        @blp.problem(428, "If-Match is missing")
         @blp.doc(
             summary=f"Rename or redraw a {label}",
             description="Requires If-Match with the ETag from a GET. A new boundary is checked like a new one, "
@@ -170,8 +160,6 @@ def make_blueprint(
         @blp.if_match()
         @blp.problem(404, "no such unit")
         @blp.problem(409, "the unit still has active children (or, for a cell, officers in charge)")
-        @blp.problem(412, "If-Match does not name the current version")
-        @blp.problem(428, "If-Match is missing")
         @blp.doc(
             summary=f"Retire a {label}",
             description="Nothing is deleted: a retired unit keeps its code and history, leaves the default lists, "
@@ -193,7 +181,7 @@ townships = make_blueprint(
     item_schema=s.TownshipSchema,
     page_schema=s.TownshipPageSchema,
     create_schema=s.TownshipCreateSchema,
-    list_args=s.UnitListArgs,
+    list_args=s.TownshipListArgs,
     writers=(Role.COUNTY_ADMIN,),
 )
 villages = make_blueprint(
@@ -229,7 +217,7 @@ class VillageCoverageGaps(MethodView):
         The part of the village that no active grid cell covers, as GeoJSON with its area, so that a leader sees
         what is left unassigned. Gaps nowhere wider than the digitising tolerance are ignored.
         """
-        result = coverage_gaps(db.session(), unit_id, current_caller())
+        result = coverage_gaps(db.session(), caller=current_caller(), village_id=unit_id)
         village, gaps = result.village, result.gaps
         gap_area = gaps.area_m2 if gaps else 0.0
         return json_response(
@@ -261,7 +249,7 @@ class GridCellLocate(MethodView):
         in the caller's scope are found: for a grid officer, a point outside their own cells answers 404.
         """
         wlon, wlat = to_wgs84(lon, lat, coord_system)
-        row = locate_cell(db.session(), wlon, wlat, current_caller())
+        row = locate_cell(db.session(), caller=current_caller(), lon=wlon, lat=wlat)
         if row is None:
             raise NotFound(
                 f"no active grid cell in your scope contains [{wlon:.6f}, {wlat:.6f}] (WGS-84)", code="no-cell-here"

@@ -9,7 +9,7 @@ import marshmallow as ma
 from api.errors import coded
 from api.extensions import Schema
 from api.fields import AreaGeometry, GeoJSONObject, id_field
-from api.pagination import PageArgs, PageMetaSchema
+from api.pagination import CursorArgs, CursorMetaSchema, PageArgs, PageMetaSchema
 from geo.coords import CoordSystem
 
 
@@ -68,23 +68,28 @@ class GridCellSchema(UnitSchema):
     township_id = ma.fields.Integer()
 
 
-class FeatureCollectionSchema(Schema):
+class _FeatureCollection(Schema):
     type = ma.fields.String(metadata={"example": "FeatureCollection"})
     features = ma.fields.List(
         ma.fields.Dict(),
         metadata={"description": "Features: `id`, `geometry` (the boundary) and the other fields as `properties`"},
     )
-    page = ma.fields.Integer()
-    page_size = ma.fields.Integer()
-    total = ma.fields.Integer()
 
 
-def page_schema(item: type[Schema]) -> type[Schema]:
+class FeatureCollectionSchema(_FeatureCollection, CursorMetaSchema):
+    """A page of features, paged by cursor."""
+
+
+class FeatureCollectionPageSchema(_FeatureCollection, PageMetaSchema):
+    """A page of features, paged by page number."""
+
+
+def page_schema(item: type[Schema], meta: type[Schema] = CursorMetaSchema) -> type[Schema]:
     name = item.__name__.replace("Schema", "PageSchema")
-    return type(name, (PageMetaSchema,), {"items": ma.fields.List(ma.fields.Nested(item))})
+    return type(name, (meta,), {"items": ma.fields.List(ma.fields.Nested(item))})
 
 
-TownshipPageSchema = page_schema(TownshipSchema)
+TownshipPageSchema = page_schema(TownshipSchema, PageMetaSchema)
 VillagePageSchema = page_schema(VillageSchema)
 GridCellPageSchema = page_schema(GridCellSchema)
 
@@ -153,7 +158,7 @@ class UnitPatchSchema(Schema):
             raise ma.ValidationError(coded("empty-patch", "give a name, a boundary, or both"))
 
 
-class UnitListArgs(PageArgs):
+class _UnitFilters(Schema):
     name = ma.fields.String(metadata={"description": "part of the name, case-insensitive"})
     code = ma.fields.String(
         validate=ma.validate.Regexp(r"\A[0-9]{1,15}\Z", error=coded("code-format", "code prefix is 1 to 15 digits")),
@@ -166,11 +171,15 @@ class UnitListArgs(PageArgs):
     )
 
 
-class VillageListArgs(UnitListArgs):
+class TownshipListArgs(_UnitFilters, PageArgs):
+    """Townships are few: paged by page number, with a total."""
+
+
+class VillageListArgs(_UnitFilters, CursorArgs):
     township_id = id_field()
 
 
-class GridCellListArgs(UnitListArgs):
+class GridCellListArgs(_UnitFilters, CursorArgs):
     township_id = id_field()
     village_id = id_field()
     has_owner = ma.fields.Boolean(

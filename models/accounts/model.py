@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.access import Role
 from models.audit import Audited
 from models.base import Base, UTCDateTime
+from models.roles import Role
 
 _ROLES_SQL = ", ".join(f"'{role.value}'" for role in Role)
 

@@ -17,6 +17,7 @@ class Officer(Audited, Base):
 
     __tablename__ = "officers"
     __table_args__ = (
+        Index("ix_officers_name_id", "name", "id"),  # the list's order, and name lookups
         # One active officer per mobile number: a retried create cannot make the same person twice.
         Index(
             "uq_officers_mobile_active",
@@ -28,7 +29,7 @@ class Officer(Audited, Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(50), index=True)
+    name: Mapped[str] = mapped_column(String(50))
     mobile: Mapped[str] = mapped_column(String(11))
     township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
     title: Mapped[str | None] = mapped_column(String(50), nullable=True)
@@ -79,6 +80,7 @@ class GridAssignment(Audited, Base):
             postgresql_where=text("valid_to IS NULL AND superseded_at IS NULL"),
         ),
         Index("ix_grid_assignments_cell_id_valid_from", "cell_id", "valid_from"),
+        Index("ix_grid_assignments_valid_from_id", "valid_from", "id"),  # the history's order
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

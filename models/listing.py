@@ -1,0 +1,67 @@
+"""Lists: a statement, its filters (scope included) and a stable order, paged by offset or by keyset.
+
+A `Listing` is what every list of the API is made of; `page_after` reads one page of it after a key (keyset paging:
+the same cost however deep the page), `page_at` one page by offset (for the small lists that keep page numbers).
+The order must be unique (end it with a unique column) so that no row is skipped or repeated between pages, and an
+index must serve it with the filters a list offers, on both backends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Listing:
+    rows: Select  # the columns answered
+    where: tuple[ColumnElement[bool], ...]  # filters, the caller's scope included
+    order: tuple[Any, ...]  # columns whose values are unique together, in order
+    descending: bool = False
+
+    def filtered(self, *clauses: ColumnElement[bool]) -> Listing:
+        return replace(self, where=(*self.where, *clauses))
+
+    def _ordered(self) -> Select:
+        keys = [c.desc() for c in self.order] if self.descending else list(self.order)
+        return self.rows.where(*self.where).order_by(*keys)
+
+    def after(self, key: tuple[Any, ...]) -> ColumnElement[bool]:
+        """Rows that come after the row whose order values are `key`: a row-value comparison, which both backends
+        turn into a range of the index behind the order (an OR of the columns would scan from the start)."""
+        if len(self.order) == 1:
+            (column,) = self.order
+            return column < key[0] if self.descending else column > key[0]
+        row, values = tuple_(*self.order), tuple_(*key)
+        return row < values if self.descending else row > values
+
+    def key_of(self, row: RowMapping) -> tuple[Any, ...]:
+        return tuple(row[column.key] for column in self.order)
+
+
+def page_after(
+    session: Session, listing: Listing, *, size: int, key: tuple[Any, ...] | None
+) -> tuple[list[RowMapping], tuple[Any, ...] | None]:
+    """Up to `size` rows after `key` (from the start when None), and the key of the next page (None at the end)."""
+    stmt = listing._ordered()
+    if key is not None:
+        stmt = stmt.where(listing.after(key))
+    rows = list(session.execute(stmt.limit(size + 1)).mappings())
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (listing.key_of(rows[-1]) if more else None)
+
+
+def page_at(session: Session, listing: Listing, *, size: int, number: int) -> list[RowMapping]:
+    """Page `number` (from 1) of `size` rows."""
+    return list(session.execute(listing._ordered().limit(size).offset((number - 1) * size)).mappings())
+
+
+def count(session: Session, listing: Listing) -> int:
+    """How many rows match: exact, so as slow as reading them all (offer it only where that is cheap or asked)."""
+    matching = listing.rows.where(*listing.where).subquery()
+    return session.scalar(select(func.count()).select_from(matching)) or 0

@@ -1,0 +1,83 @@
+"""Every write lock of the application: its key builders, and the one order in which they are taken.
+
+On PostgreSQL a lock is a transaction-scoped advisory lock on the key; SQLite has a single write lock for
+everything (BEGIN IMMEDIATE), which the keys do not change. Two writes that take locks in the same order never wait
+on each other in a circle, so `models.base.write_transaction` sorts the keys it is given by `ORDER`, and refuses a
+later call in the same transaction that would take a kind earlier in the order than one already held.
+
+No lock key is spelt anywhere else: call the builders below.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from enum import Enum
+
+
+class LockKind(Enum):
+    """The kinds of lock, in the order they are taken (first listed, first taken)."""
+
+    ACCOUNTS = "accounts"  # every account write: usernames, officer links, "another administrator remains"
+    CELLS_OF_VILLAGE = "cells-of-village"  # the cells of one village: drawing, redrawing, retiring them
+    VILLAGES_OF_TOWNSHIP = "villages-of-township"  # the villages of one township
+    TOWNSHIPS = "townships"  # the townships of the county
+    TEAM = "team"  # a cell's team (its current assignments), and retiring the cell
+    OFFICER = "officer"  # an officer being active: assigning them, deactivating them
+    MOBILE = "mobile"  # a mobile number being free among active officers
+    REFRESH_TOKEN = "refresh-token"  # one use of one refresh token at a time
+    AUTH_SESSION = "auth-session"  # a login session's token chain
+
+
+ORDER = {kind: rank for rank, kind in enumerate(LockKind)}
+
+
+@dataclass(frozen=True, order=True)
+class LockKey:
+    rank: int
+    kind: LockKind
+    name: str
+
+    @property
+    def advisory_id(self) -> int:
+        """The PostgreSQL advisory lock id of this key."""
+        return zlib.crc32(f"{self.kind.value}:{self.name}".encode())
+
+
+def _key(kind: LockKind, name: object) -> LockKey:
+    return LockKey(ORDER[kind], kind, str(name))
+
+
+def accounts(*_ignored: object) -> LockKey:
+    """One lock for all account writes (they are few)."""
+    return _key(LockKind.ACCOUNTS, "all")
+
+
+def children_of(level_key: str, parent_id: int | None) -> LockKey:
+    """The units of a level under one parent (`level_key`: the level of the children; parent 0: the county)."""
+    kind = {
+        "grid_cell": LockKind.CELLS_OF_VILLAGE,
+        "village": LockKind.VILLAGES_OF_TOWNSHIP,
+        "township": LockKind.TOWNSHIPS,
+    }[level_key]
+    return _key(kind, parent_id or 0)
+
+
+def team(cell_id: int) -> LockKey:
+    return _key(LockKind.TEAM, cell_id)
+
+
+def officer(officer_id: int) -> LockKey:
+    return _key(LockKind.OFFICER, officer_id)
+
+
+def mobile(number: str) -> LockKey:
+    return _key(LockKind.MOBILE, number)
+
+
+def refresh_token(digest: str) -> LockKey:
+    return _key(LockKind.REFRESH_TOKEN, digest)
+
+
+def auth_session(session_id: int) -> LockKey:
+    return _key(LockKind.AUTH_SESSION, session_id)
