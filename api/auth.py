@@ -89,16 +89,14 @@ def authorise() -> None:
             "'Authorization: Bearer <access_token>'",
             headers={"WWW-Authenticate": _CHALLENGE},
         )
-    session = db.session()
-    caller = caller_for_token(session, access_token=token)
+    caller = caller_for_token(db.session(), access_token=token)
     if caller is None:
         raise Unauthenticated(
             "the access token is not valid (expired, revoked or unknown): refresh it or log in again",
             code="invalid-token",
             headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'},
         )
-    g.caller = caller
-    session.info["actor"] = caller  # the audit trail's "who"
+    g.caller = db.session().info["actor"] = caller  # also the audit trail's "who"
     if caller.role not in rule.roles:
         raise Forbidden(f"a {caller.role.label} may not {request.method} {request.path}")
 

@@ -94,10 +94,13 @@ def register_cli(app: Flask) -> None:
 
     @auth_cli.command("purge-tokens")
     def purge_tokens() -> None:
-        """Delete expired access and refresh tokens (safe to run any time, e.g. daily from cron)."""
+        """Delete expired tokens and idempotency keys (safe to run any time, e.g. daily from cron)."""
         from models.accounts.tokens import purge_expired_tokens
+        from models.idempotency import purge_expired_keys
 
-        click.echo(f"{purge_expired_tokens(_system_session())} expired tokens deleted")
+        session = _system_session()
+        click.echo(f"{purge_expired_tokens(session)} expired tokens deleted")
+        click.echo(f"{purge_expired_keys(session)} expired idempotency keys deleted")
 
     for group in (db_cli, demo_cli, users_cli, auth_cli):
         app.cli.add_command(group)

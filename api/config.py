@@ -21,6 +21,11 @@ def from_environment() -> dict:
         "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
         # "standard": Argon2id at RFC 9106's second recommended cost (64 MiB, 3 passes). "fast" is for tests only.
         "PASSWORD_HASH_COST": os.environ.get("PASSWORD_HASH_COST", "standard"),
+        # Idempotency-Key: how long a key is kept, how long a duplicate waits for the first request, and after how
+        # long a claim whose request never finished (it died) may be taken over by a retry
+        "IDEMPOTENCY_TTL_HOURS": int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24")),
+        "IDEMPOTENCY_WAIT_SECONDS": float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "10")),
+        "IDEMPOTENCY_LEASE_SECONDS": int(os.environ.get("IDEMPOTENCY_LEASE_SECONDS", "300")),
         # flask-smorest
         "API_TITLE": "Grid patrol API",
         "API_VERSION": "v1",

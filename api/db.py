@@ -12,7 +12,14 @@ from geo.engine import make_engine
 class Database:
     def init_app(self, app: Flask) -> None:
         engine = make_engine(app.config["DATABASE_URL"])
-        app.extensions["db"] = (engine, sessionmaker(engine, expire_on_commit=False))
+        reads = (
+            engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
+        )
+        app.extensions["db"] = (
+            engine,
+            sessionmaker(engine, expire_on_commit=False),  # outside requests: CLI, tests
+            sessionmaker(reads, expire_on_commit=False),  # a request's session
+        )
         app.teardown_appcontext(self._close)
 
     @staticmethod
@@ -26,9 +33,15 @@ class Database:
 
     @staticmethod
     def session() -> Session:
-        """The request's session, opened on first use and closed (rolled back if uncommitted) at teardown."""
+        """The request's session, opened on first use and closed at teardown.
+
+        On PostgreSQL it reads in autocommit: no BEGIN and ROLLBACK around a request that only reads (two round
+        trips saved; each statement sees committed data, as under READ COMMITTED anyway). A write starts its own
+        transaction (`models.base.write_transaction`), with its locks, and commits it. (SQLite runs in-process:
+        nothing to save there.) The caller, if any, is the audit trail's "who"."""
         if "db_session" not in g:
-            g.db_session = current_app.extensions["db"][1]()
+            g.db_session = current_app.extensions["db"][2]()
+            g.db_session.info["actor"] = g.get("caller")
         return g.db_session
 
     @staticmethod

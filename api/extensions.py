@@ -10,7 +10,7 @@ import flask_smorest
 import marshmallow as ma
 from flask_smorest.utils import load_info_from_docstring, prepare_response
 
-from api import errors
+from api import errors, idempotency
 from api.auth import PUBLIC, AccessRule, declare
 from api.errors import PROBLEM_JSON
 from models.roles import Role
@@ -124,6 +124,17 @@ class Blueprint(flask_smorest.Blueprint):
                 func = self.problem(401, "no access token, or one that is expired or revoked")(func)
                 func = self.problem(403, "the caller's role may not do this")(func)
             return declare(rule)(self.doc(**doc)(func))
+
+        return decorator
+
+    def idempotent(self) -> Any:
+        """Accept an `Idempotency-Key` header that makes a retry of the write safe (see `api.idempotency`). Put it
+        right under `access`, so that it wraps the whole view, argument parsing included."""
+
+        def decorator(func: Any) -> Any:
+            func = self.problem(409, "a request with the same Idempotency-Key is still at work (Retry-After)")(func)
+            func = self.problem(422, "the Idempotency-Key was used for another request")(func)
+            return self.doc(parameters=[idempotency.HEADER_DOC])(idempotency.idempotent(func))
 
         return decorator
 

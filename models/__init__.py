@@ -7,6 +7,7 @@ write (see `models.guards`).
 from models.accounts import AuthSession, AuthToken, User
 from models.audit import AuditEvent
 from models.base import Base
+from models.idempotency import IdempotencyKey
 from models.people import GridAssignment, Officer
 from models.territory import GridCell, Township, Village
 
@@ -17,6 +18,7 @@ __all__ = [
     "Base",
     "GridAssignment",
     "GridCell",
+    "IdempotencyKey",
     "Officer",
     "Township",
     "User",

@@ -70,7 +70,9 @@ def write_transaction(session: Session, *lock_keys: LockKey) -> None:
             raise RuntimeError("write_transaction() called with unsaved changes in a read transaction")
         session.commit()
     if not session.in_transaction():
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        # (PostgreSQL: a request's session reads in autocommit, see api.db; a write is a transaction)
+        level = {"isolation_level": "READ COMMITTED"} if dialect_of(session) == "postgresql" else {}
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE", **level})
         session.info["write_transaction"] = True
     if not all(isinstance(key, LockKey) for key in lock_keys):
         raise TypeError("lock keys are built by models.locks")
@@ -104,6 +106,62 @@ def commit_guarded(session: Session) -> None:
     except StaleDataError as exc:
         session.rollback()
         raise PreconditionFailed("the record was changed by someone else at the same time; fetch it again") from exc
+
+
+class PreparedRead:
+    """A read on a hot path (the token check of every request), run straight on a pooled DBAPI connection.
+
+    The statement is built once and compiled once per dialect; each call binds its parameters through the column
+    types (UTC times included), runs in autocommit on a pooled connection (no BEGIN, no ROLLBACK: one round trip on
+    PostgreSQL) and answers the first row as a plain tuple (for columns whose types need no result processing: ids
+    and text). What a session would add per call (a transaction, statement cache keys, result objects) stays out.
+    """
+
+    def __init__(self, stmt: Any) -> None:
+        self.stmt = stmt
+        self._compiled: dict[str, tuple[Any, Any, dict[str, Any]]] = {}
+
+    def _compile(self, dialect: Dialect) -> tuple[Any, Any, dict[str, Any]]:
+        compiled = self.stmt.compile(dialect=dialect)
+        processors = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors[name] = processor
+        return compiled, compiled.positiontup, processors
+
+    def first(self, session: Session, **params: Any) -> tuple[Any, ...] | None:
+        engine = session.get_bind()
+        entry = self._compiled.get(engine.dialect.name)
+        if entry is None:
+            entry = self._compiled[engine.dialect.name] = self._compile(engine.dialect)
+        compiled, positions, processors = entry
+        values = compiled.construct_params(params)
+        for name, processor in processors.items():
+            values[name] = processor(values[name])
+        pooled = engine.raw_connection()
+        driver = pooled.dbapi_connection
+        manual = getattr(driver, "autocommit", None) is False  # psycopg; SQLite's connections are autocommit here
+        try:
+            if manual:
+                driver.autocommit = True
+            cursor = driver.cursor()
+            cursor.execute(compiled.string, tuple(values[name] for name in positions) if positions else values)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            if manual:
+                driver.autocommit = False
+            pooled.close()
+        return tuple(row) if row is not None else None
+
+
+@event.listens_for(Session, "before_flush")
+def _writes_in_a_transaction(session: Session, _context: Any, _instances: Any) -> None:
+    """A flush on an autocommit connection (a request's reads) would commit statement by statement: every write goes
+    through `write_transaction`, which starts a real transaction."""
+    if session.connection().get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        raise RuntimeError("a write outside write_transaction(): call it before changing anything")
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -164,7 +164,15 @@ def test_write_transaction_refuses_a_plain_string_key(app):
 
 # Functions that touch the database without a caller: they find out who the caller is, or run as the system, or
 # are a step inside a caller's write.
-NO_CALLER = {"login", "refresh", "caller_for_token", "purge_expired_tokens", "load_demo_county", "revoke_sessions"}
+NO_CALLER = {
+    "login",
+    "refresh",
+    "caller_for_token",
+    "purge_expired_tokens",
+    "purge_expired_keys",
+    "load_demo_county",
+    "revoke_sessions",
+}
 # The plumbing under every domain: transactions and paging.
 INFRASTRUCTURE = ("models.base.", "models.listing.")
 
@@ -192,3 +200,19 @@ def test_every_public_function_that_touches_the_database_reads_session_then_keyw
             wrong.append(f"{name}: the caller is not its first keyword")
     assert len(public_database_functions()) > 30
     assert wrong == []
+
+
+def test_a_lock_taken_after_one_that_comes_later_in_the_order_is_refused(app):
+    from api.db import db
+    from models import locks
+    from models.base import write_transaction
+
+    with db.new_session(app) as session:
+        write_transaction(session, locks.officer(2), locks.team(1))  # sorted: team, then officer
+        assert [key.kind for key in session.info["locks_held"]] == [locks.LockKind.TEAM, locks.LockKind.OFFICER]
+        write_transaction(session, locks.mobile("13800138000"))  # later in the order: fine
+        with pytest.raises(RuntimeError, match="out of the order"):
+            write_transaction(session, locks.accounts())
+        session.rollback()
+        write_transaction(session, locks.accounts())  # a new transaction holds nothing yet
+        session.rollback()

@@ -18,6 +18,7 @@ TABLES = {
     "auth_sessions",
     "auth_tokens",
     "audit_events",
+    "idempotency_keys",
 }
 
 

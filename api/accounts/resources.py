@@ -176,6 +176,7 @@ class Users(MethodView):
         return json_response(list_answer(user_listing(caller=current_caller(), **filters), paging, user_dict))
 
     @users.access(*MANAGERS, note=USERS_NOTE)
+    @users.idempotent()
     @users.arguments(s.UserCreateSchema)
     @users.response(201, s.UserSchema)
     @users.problem(409, "the username is taken, or the officer has an account already (`existing_id`)")
@@ -218,6 +219,7 @@ class UserItem(MethodView):
 @users.route("/<int:user_id>/deactivate")
 class UserDeactivation(MethodView):
     @users.access(*MANAGERS, note=USERS_NOTE)
+    @users.idempotent()
     @users.response(200, s.UserSchema)
     @users.if_match()
     @users.problem(404, "no such user in your scope")
@@ -235,6 +237,7 @@ class UserDeactivation(MethodView):
 @users.route("/<int:user_id>/password")
 class UserPassword(MethodView):
     @users.access(*MANAGERS, note=USERS_NOTE)
+    @users.idempotent()
     @users.arguments(s.PasswordResetSchema)
     @users.response(200, s.UserSchema)
     @users.if_match()

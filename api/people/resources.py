@@ -95,6 +95,7 @@ class Officers(MethodView):
         return json_response(list_answer(officer_listing(caller=current_caller(), **filters), paging, officer_dict))
 
     @officers.access(*MANAGERS, note=WRITE_NOTE)
+    @officers.idempotent()
     @officers.arguments(s.OfficerCreateSchema)
     @officers.response(201, s.OfficerSchema)
     @officers.problem(409, "an active officer has this mobile number (`existing_id`)")
@@ -138,6 +139,7 @@ class OfficerItem(MethodView):
 @officers.route("/<int:officer_id>/deactivate")
 class OfficerDeactivation(MethodView):
     @officers.access(*MANAGERS, note=WRITE_NOTE)
+    @officers.idempotent()
     @officers.arguments(s.OfficerDeactivateSchema)
     @officers.response(200, s.OfficerSchema)
     @officers.if_match()
@@ -206,6 +208,7 @@ class CellTeam(MethodView):
 @assignments.route("/grid-cells/<int:cell_id>/assignments")
 class CellAssignments(MethodView):
     @assignments.access(*MANAGERS, note=WRITE_NOTE)
+    @assignments.idempotent()
     @assignments.arguments(s.AssignmentCreateSchema)
     @assignments.response(201, s.AssignmentCreatedSchema)
     @assignments.if_match(
@@ -258,6 +261,7 @@ class AssignmentItem(MethodView):
 @assignments.route("/grid-assignments/<int:assignment_id>/end")
 class AssignmentEnd(MethodView):
     @assignments.access(*MANAGERS, note=WRITE_NOTE)
+    @assignments.idempotent()
     @assignments.arguments(s.AssignmentEndSchema)
     @assignments.response(200, s.AssignmentSchema)
     @assignments.if_match()
@@ -282,6 +286,7 @@ class AssignmentEnd(MethodView):
 @assignments.route("/grid-assignments/<int:assignment_id>/correct")
 class AssignmentCorrection(MethodView):
     @assignments.access(*MANAGERS, note=WRITE_NOTE)
+    @assignments.idempotent()
     @assignments.arguments(s.AssignmentCorrectSchema)
     @assignments.response(201, s.AssignmentSchema)
     @assignments.if_match()

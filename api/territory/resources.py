@@ -108,6 +108,7 @@ def make_blueprint(
             return json_response(answer)
 
         @blp.access(*writers, note=writers_note)
+        @blp.idempotent()
         @blp.arguments(create_schema)
         @blp.response(201, item_schema)
         @blp.problem(409, "the code is taken")
@@ -156,6 +157,7 @@ def make_blueprint(
     @blp.route("/<int:unit_id>/retire")
     class Retirement(MethodView):
         @blp.access(*writers, note=writers_note)
+        @blp.idempotent()
         @blp.response(200, item_schema)
         @blp.if_match()
         @blp.problem(404, "no such unit")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import locks
@@ -26,7 +26,7 @@ from models.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
-from models.base import commit_guarded, utcnow, write_transaction
+from models.base import PreparedRead, commit_guarded, utcnow, write_transaction
 from models.errors import NotFound, RuleViolation, TooManyRequests, Unauthenticated
 from models.roles import Caller, Role
 from models.scope import record_in_scope
@@ -242,32 +242,33 @@ def purge_expired_tokens(session: Session) -> int:
     return len(expired)
 
 
+# Every request asks this: one indexed lookup (the token's unique digest), built and compiled once.
+_CALLER_OF_TOKEN = PreparedRead(
+    select(User.id, User.username, User.role, User.township_id, User.officer_id, AuthSession.id)
+    .select_from(AuthToken)
+    .join(AuthSession, AuthSession.id == AuthToken.session_id)
+    .join(User, User.id == AuthSession.user_id)
+    .where(
+        AuthToken.token_hash == bindparam("digest", type_=AuthToken.token_hash.type),
+        AuthToken.kind == "access",
+        AuthToken.expires_at > bindparam("now", type_=AuthToken.expires_at.type),
+        AuthToken.revoked_at.is_(None),
+        AuthSession.revoked_at.is_(None),
+        User.deactivated_at.is_(None),
+    )
+)
+
+
 def caller_for_token(session: Session, *, access_token: str) -> Caller | None:
-    """The caller an access token stands for, or None when it is unknown, expired or revoked."""
-    row = session.execute(
-        select(User.id, User.username, User.role, User.township_id, User.officer_id, AuthSession.id.label("sid"))
-        .select_from(AuthToken)
-        .join(AuthSession, AuthSession.id == AuthToken.session_id)
-        .join(User, User.id == AuthSession.user_id)
-        .where(
-            AuthToken.token_hash == token_digest(access_token),
-            AuthToken.kind == "access",
-            AuthToken.expires_at > utcnow(),
-            AuthToken.revoked_at.is_(None),
-            AuthSession.revoked_at.is_(None),
-            User.deactivated_at.is_(None),
-        )
-    ).first()
+    """The caller an access token stands for, or None when it is unknown, expired or revoked.
+
+    Checked against the database on every request, so that a logout, a password change or a deactivation takes
+    effect on the very next one; see `PreparedRead` for why it costs so little."""
+    row = _CALLER_OF_TOKEN.first(session, digest=token_digest(access_token), now=utcnow())
     if row is None:
         return None
-    return Caller(
-        user_id=row.id,
-        username=row.username,
-        role=Role(row.role),
-        township_id=row.township_id,
-        officer_id=row.officer_id,
-        session_id=row.sid,
-    )
+    user_id, username, role, township_id, officer_id, session_id = row
+    return Caller(user_id, username, Role(role), township_id, officer_id, session_id)
 
 
 def revoke_sessions(session: Session, *, user_id: int, reason: str) -> None:
