@@ -6,6 +6,8 @@ SpatiaLite never consults its R*Tree by itself, so every filter there goes throu
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, Table, and_, column, func, select, table
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -38,8 +40,9 @@ def bbox_filter(dialect: str, geom: InstrumentedAttribute, bounds: Bounds) -> Co
     return geom.op("&&")(func.ST_MakeEnvelope(minx, miny, maxx, maxy, SRID))
 
 
-def point_filter(dialect: str, geom: InstrumentedAttribute, lon: float, lat: float) -> ColumnElement[bool]:
-    """Rows whose geometry contains or touches the point, through the spatial index."""
+def point_filter(dialect: str, geom: InstrumentedAttribute, lon: Any, lat: Any) -> ColumnElement[bool]:
+    """Rows whose geometry contains or touches the point, through the spatial index (`lon`, `lat`: numbers, or
+    bound parameters for a statement built once)."""
     point = (
         func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID) if dialect != "sqlite" else func.MakePoint(lon, lat, SRID)
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from models.accounts.model import User
@@ -24,10 +24,46 @@ from models.territory.model import GridCell, Township, Village
 def officer_current_cells(officer_id: int | None) -> Select:
     """Ids of the cells the officer is assigned to now (as owner or member)."""
     return select(GridAssignment.cell_id).where(
-        GridAssignment.officer_id == officer_id,
+        GridAssignment.officer_id == bindparam("scope_officer_id", officer_id),
         GridAssignment.valid_to.is_(None),
         GridAssignment.superseded_at.is_(None),
     )
+
+
+# ---- statements built once --------------------------------------------------------------------------------------
+# The clauses below name their values with these parameters, so that a statement built for one caller serves every
+# caller of the same shape of scope (`scope_shape`) when executed with `scope_values(caller)`: hot paths build their
+# statements once instead of on every request.
+
+
+def scope_shape(caller: Caller) -> str:
+    if caller.county_wide:
+        return "county"
+    if caller.role is Role.GRID_OFFICER:
+        return "cells"
+    return "township" if caller.township_id is not None else "nothing"
+
+
+def scope_values(caller: Caller) -> dict[str, int | None]:
+    """Every scope parameter, always all of them: no value of an earlier caller may remain in force."""
+    return {
+        "scope_township_id": caller.township_id,
+        "scope_officer_id": caller.officer_id,
+        "scope_user_id": caller.user_id,
+    }
+
+
+_BUILT: dict[tuple[Any, ...], Select] = {}
+
+
+def built_once(key: tuple[Any, ...], caller: Caller, build: Callable[[], Select]) -> Select:
+    """The statement `build` makes for this key and the caller's shape of scope, built on first use only. Run it
+    with `scope_values(caller)` among its parameters."""
+    full_key = (*key, scope_shape(caller))
+    stmt = _BUILT.get(full_key)
+    if stmt is None:
+        stmt = _BUILT[full_key] = build()
+    return stmt
 
 
 # A grid officer's row rule per table: they reach their current cells, those cells' village and township, their own
@@ -36,11 +72,12 @@ _OFFICER_RULES: dict[type, Callable[[Caller, Select], ColumnElement[bool]]] = {
     GridCell: lambda caller, cells: GridCell.id.in_(cells),
     Village: lambda caller, cells: Village.id.in_(select(GridCell.village_id).where(GridCell.id.in_(cells))),
     Township: lambda caller, cells: Township.id.in_(select(GridCell.township_id).where(GridCell.id.in_(cells))),
-    Officer: lambda caller, cells: Officer.id == caller.officer_id,
+    Officer: lambda caller, cells: Officer.id == bindparam("scope_officer_id", caller.officer_id),
     GridAssignment: lambda caller, cells: or_(
-        GridAssignment.officer_id == caller.officer_id, GridAssignment.cell_id.in_(cells)
+        GridAssignment.officer_id == bindparam("scope_officer_id", caller.officer_id),
+        GridAssignment.cell_id.in_(cells),
     ),
-    User: lambda caller, cells: User.id == caller.user_id,
+    User: lambda caller, cells: User.id == bindparam("scope_user_id", caller.user_id),
 }
 
 
@@ -54,7 +91,7 @@ def scope_clauses(caller: Caller, model: type) -> list[ColumnElement[bool]]:
         column = Township.id if model is Township else getattr(model, "township_id", None)
         if column is None:
             raise TypeError(f"{model.__name__} has no township scope")
-        return [column == caller.township_id]
+        return [column == bindparam("scope_township_id", caller.township_id)]
     rule = _OFFICER_RULES.get(model)
     if rule is None:
         return [false()]
@@ -63,7 +100,12 @@ def scope_clauses(caller: Caller, model: type) -> list[ColumnElement[bool]]:
 
 def record_in_scope(session: Session, *, caller: Caller, model: type, record_id: int | None, what: str) -> Any:
     """The record of `model` with this id, or `NotFound`, the same when it exists outside the caller's scope."""
-    record = session.scalar(select(model).where(model.id == record_id, *scope_clauses(caller, model)))
+    stmt = built_once(
+        ("record", model),
+        caller,
+        lambda: select(model).where(model.id == bindparam("record_id"), *scope_clauses(caller, model)),
+    )
+    record = session.scalar(stmt, {"record_id": record_id, **scope_values(caller)})
     if record is None:
         raise NotFound(f"there is no {what} with id {record_id}")
     return record
@@ -72,8 +114,14 @@ def record_in_scope(session: Session, *, caller: Caller, model: type, record_id:
 def row_in_scope(
     session: Session, *, caller: Caller, stmt: Select, model: type, record_id: int, what: str
 ) -> dict[str, Any]:
-    """The one row of `stmt` for this id of `model`, as a dict, or `NotFound` like `record_in_scope`."""
-    row = session.execute(stmt.where(model.id == record_id, *scope_clauses(caller, model))).mappings().first()
+    """The one row of `stmt` (a statement built once, e.g. a module constant) for this id of `model`, as a dict,
+    or `NotFound` like `record_in_scope`."""
+    scoped = built_once(
+        ("row", stmt, model),
+        caller,
+        lambda: stmt.where(model.id == bindparam("record_id"), *scope_clauses(caller, model)),
+    )
+    row = session.execute(scoped, {"record_id": record_id, **scope_values(caller)}).mappings().first()
     if row is None:
         raise NotFound(f"there is no {what} with id {record_id}")
     return dict(row)
@@ -81,4 +129,9 @@ def row_in_scope(
 
 def in_scope(session: Session, *, caller: Caller, model: type, record_id: int) -> bool:
     """Whether the caller may see this record (e.g. before naming its id in a conflict)."""
-    return session.scalar(select(model.id).where(model.id == record_id, *scope_clauses(caller, model))) is not None
+    stmt = built_once(
+        ("in-scope", model),
+        caller,
+        lambda: select(model.id).where(model.id == bindparam("record_id"), *scope_clauses(caller, model)),
+    )
+    return session.scalar(stmt, {"record_id": record_id, **scope_values(caller)}) is not None

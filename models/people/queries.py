@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models.listing import Listing
@@ -157,14 +158,19 @@ def cell_in_scope(session: Session, *, caller: Caller, cell_id: int) -> GridCell
     return record_in_scope(session, caller=caller, model=GridCell, record_id=cell_id, what="grid cell (网格)")
 
 
+@functools.cache
+def _team_statement(at_an_instant: bool) -> Select:
+    """A cell's assignments in force now or at the instant `at`: owner first, then members by start. Built once."""
+    at = bindparam("at", type_=GridAssignment.valid_from.type) if at_an_instant else None
+    return ASSIGNMENT_SELECT.where(GridAssignment.cell_id == bindparam("cell_id"), *valid_at(at)).order_by(
+        (GridAssignment.role == AssignmentRole.OWNER.value).desc(), GridAssignment.valid_from, GridAssignment.id
+    )
+
+
 def team(session: Session, *, caller: Caller, cell_id: int, at: datetime | None = None) -> Team:
     """Who is in charge of a cell now, or at a past instant: its owner and members."""
     cell = cell_in_scope(session, caller=caller, cell_id=cell_id)
-    rows = session.execute(
-        ASSIGNMENT_SELECT.where(GridAssignment.cell_id == cell.id, *valid_at(at)).order_by(
-            (GridAssignment.role == AssignmentRole.OWNER.value).desc(), GridAssignment.valid_from, GridAssignment.id
-        )
-    ).mappings()
+    rows = session.execute(_team_statement(at is not None), {"cell_id": cell.id, "at": at}).mappings()
     summary = {
         "id": cell.id,
         "code": cell.code,

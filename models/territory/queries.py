@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Select, func, select
+from sqlalchemy import Float, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from geo.geojson import OUTPUT_DECIMALS
@@ -15,7 +16,7 @@ from geo.measure import TOLERANCE_M, Discrepancy, expand_bounds, uncovered_part
 from models.base import dialect_of
 from models.listing import Listing
 from models.roles import Caller
-from models.scope import record_in_scope, row_in_scope, scope_clauses
+from models.scope import built_once, record_in_scope, row_in_scope, scope_clauses, scope_values
 from models.territory.model import GRID_CELL, VILLAGE, GridCell, Level, Township, Village
 
 
@@ -24,6 +25,7 @@ def get_unit(session: Session, *, caller: Caller, level: Level, unit_id: int) ->
     return record_in_scope(session, caller=caller, model=level.model, record_id=unit_id, what=level.label)
 
 
+@functools.cache
 def unit_select(level: Level) -> Select:
     """Every column of a level except the raw boundary, which comes out as GeoJSON text built by the database."""
     model = level.model
@@ -68,10 +70,10 @@ def unit_listing(
     return Listing(unit_select(level), tuple(clauses), (model.code,))
 
 
-def locate_statement(dialect: str, lon: float, lat: float, scope: list[Any] | tuple = ()) -> Select:
+def locate_statement(dialect: str, lon: Any, lat: Any, scope: list[Any] | tuple = ()) -> Select:
     """The active grid cell containing the point, with its village and township, through the spatial index.
 
-    `scope`: the caller's scope clauses on GridCell."""
+    `lon`, `lat`: numbers, or bound parameters; `scope`: the caller's scope clauses on GridCell."""
     return (
         unit_select(GRID_CELL)
         .add_columns(
@@ -90,8 +92,15 @@ def locate_statement(dialect: str, lon: float, lat: float, scope: list[Any] | tu
 
 def locate_cell(session: Session, *, caller: Caller, lon: float, lat: float) -> dict[str, Any] | None:
     """The active grid cell in the caller's scope containing the point, with its village and township, or None."""
-    stmt = locate_statement(dialect_of(session), lon, lat, scope_clauses(caller, GridCell))
-    row = session.execute(stmt).mappings().first()
+    dialect = dialect_of(session)
+    stmt = built_once(
+        ("locate", dialect),
+        caller,
+        lambda: locate_statement(
+            dialect, bindparam("lon", type_=Float), bindparam("lat", type_=Float), scope_clauses(caller, GridCell)
+        ),
+    )
+    row = session.execute(stmt, {"lon": lon, "lat": lat, **scope_values(caller)}).mappings().first()
     return dict(row) if row else None
 
 
