@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geo import SRID
+from geo.geojson import OUTPUT_DECIMALS
 from geo.measure import TOLERANCE_M, geodesic_area_m2, outside_of, overlap_of
 from models import locks
 from models.base import check_version, commit_guarded, dialect_of, utcnow, write_transaction
@@ -88,7 +89,8 @@ def update_unit(
         raise Conflict(f"{level.label} {unit.code} is retired and can no longer change", code="unit-retired")
     parent_id = getattr(unit, level.parent_fk) if level.parent_fk else None
     write_transaction(session, locks.children_of(level.key, parent_id))
-    if boundary is not None and not boundary.equals_exact(to_shape(unit.boundary), 0):
+    # The boundary a GET answered (rounded to 7 decimals, ~1 cm) sent back unchanged is no change.
+    if boundary is not None and not boundary.equals_exact(to_shape(unit.boundary), 10**-OUTPUT_DECIMALS):
         parent = session.get(level.parent.model, parent_id) if level.parent else None
         _check_fits(session, level, boundary, parent=parent, parent_id=parent_id, self_id=unit.id)
         _check_children_inside(session, level, unit, boundary)
