@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from models.listing import Listing
+from models.listing import Listing, prefix_clause
 from models.people.model import AssignmentRole, GridAssignment, Officer
 from models.roles import Caller
 from models.scope import record_in_scope, row_in_scope, scope_clauses
@@ -37,7 +37,7 @@ def officer_listing(
     if name:
         clauses.append(func.lower(Officer.name).contains(name.lower(), autoescape=True))
     if mobile:
-        clauses.append(Officer.mobile.startswith(mobile, autoescape=True))
+        clauses.append(prefix_clause(Officer.mobile, mobile))
     if not include_inactive:
         clauses.append(Officer.deactivated_at.is_(None))
     return Listing(OFFICER_SELECT, tuple(clauses), (Officer.name, Officer.id))

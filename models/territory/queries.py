@@ -14,7 +14,7 @@ from geo.geojson import OUTPUT_DECIMALS
 from geo.index import bbox_filter, point_filter
 from geo.measure import TOLERANCE_M, Discrepancy, expand_bounds, uncovered_part
 from models.base import dialect_of
-from models.listing import Listing
+from models.listing import Listing, prefix_clause
 from models.roles import Caller
 from models.scope import built_once, record_in_scope, row_in_scope, scope_clauses, scope_values
 from models.territory.model import GRID_CELL, VILLAGE, GridCell, Level, Township, Village
@@ -40,13 +40,6 @@ def unit_row(session: Session, *, caller: Caller, level: Level, unit_id: int) ->
     )
 
 
-def code_prefix_clause(column: Any, prefix: str) -> Any:
-    """Codes starting with `prefix` (digits), as a range that a plain index serves on both backends (a LIKE with
-    a bound pattern is never index-served on PostgreSQL)."""
-    following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return (column >= prefix) & (column < following)
-
-
 def unit_listing(
     *,
     caller: Caller,
@@ -64,7 +57,7 @@ def unit_listing(
     if name:
         clauses.append(func.lower(model.name).contains(name.lower(), autoescape=True))
     if code_prefix:
-        clauses.append(code_prefix_clause(model.code, code_prefix))
+        clauses.append(prefix_clause(model.code, code_prefix))
     if not include_retired:
         clauses.append(model.retired_at.is_(None))
     return Listing(unit_select(level), tuple(clauses), (model.code,))
