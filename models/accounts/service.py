@@ -295,3 +295,15 @@ def reset_password(
     revoke_sessions(session, user_id=user.id, reason="password-reset")
     commit_guarded(session)
     return user
+
+
+def reset_password_of(session: Session, *, caller: Caller, username: str, new_password: str) -> User:
+    """`reset_password` for the account named `username` (case-insensitive), whatever its version: the command
+    line's way in, for an administrator who forgot their own password and can no longer log in."""
+    user_id = session.scalar(
+        select(User.id).where(User.username == username.strip().lower(), *scope_clauses(caller, User))
+    )
+    session.rollback()
+    if user_id is None:
+        raise NotFound(f"there is no user named {username!r}")
+    return reset_password(session, caller=caller, user_id=user_id, expected_version=None, new_password=new_password)
