@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from api import auth, config
+from api import auth, config, content, swagger_ui
 from api.db import db
 from api.extensions import Api
 from api.fields import MAX_ID, AreaGeometry, GeoJSONObject
@@ -45,7 +45,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     auth.register(app)
+    content.register(app)  # after the access check: a caller without a token learns nothing more
     api = Api(app)
+    swagger_ui.register(app)
     api.register_field(AreaGeometry, "object", None)
     api.register_field(GeoJSONObject, "object", None)
 

@@ -20,8 +20,8 @@ from models.accounts.tokens import caller_for_token
 from models.errors import Forbidden, Unauthenticated
 from models.roles import ALL_ROLES, Caller, Role
 
-# flask-smorest's own routes: the spec and the interactive docs are public.
-PUBLIC_ENDPOINTS = frozenset({"api-docs.openapi_json", "api-docs.openapi_swagger_ui"})
+# flask-smorest's own routes: the spec and the interactive docs are public, and so are the docs' assets.
+PUBLIC_ENDPOINTS = frozenset({"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "swagger-ui.asset"})
 _CHALLENGE = 'Bearer realm="grid-patrol"'
 
 

@@ -1,4 +1,5 @@
-"""Command-line tools: `flask db ...`, `flask demo load`, `flask users create-admin`, `flask auth purge-tokens`.
+"""Command-line tools: `flask db ...`, `flask demo load [--reset]`, `flask users create-admin | set-password`,
+`flask auth purge-tokens`.
 
 Commands act as the system (county-wide; `system` in the audit trail).
 """
@@ -48,10 +49,24 @@ def register_cli(app: Flask) -> None:
     @click.option("--villages", default=300, show_default=True)
     @click.option("--cells", default=1500, show_default=True)
     @click.option("--if-empty", is_flag=True, help="do nothing when the database already holds townships")
-    def load(seed: int, townships: int, villages: int, cells: int, if_empty: bool) -> None:
+    @click.option("--reset", is_flag=True, help="empty the database first (every table: accounts and audit too)")
+    @click.option("--yes", is_flag=True, help="with --reset: do not ask for confirmation")
+    def load(seed: int, townships: int, villages: int, cells: int, if_empty: bool, reset: bool, yes: bool) -> None:
         """Generate a synthetic county, its officers and demo accounts, through the same rules as the API."""
         from models.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_county
 
+        if reset and if_empty:
+            raise click.UsageError("--reset empties the database, --if-empty keeps what it holds: give one of them")
+        if reset:
+            engine = db.engine(app)
+            where = engine.url.render_as_string(hide_password=True)
+            if not yes:
+                click.confirm(f"Delete everything in {where} and load the demo county?", abort=True)
+            # Down to an empty database and up again: the schema's own way, on both backends (no table forgotten).
+            schema.downgrade(engine, "base")
+            schema.upgrade(engine)
+            engine.dispose()  # SpatiaLite caches geometry metadata per connection
+            click.echo(f"database emptied: {where}")
         started = time.perf_counter()
         counts = load_demo_county(
             _system_session(), seed=seed, townships=townships, villages=villages, cells=cells, if_empty=if_empty
@@ -89,6 +104,19 @@ def register_cli(app: Flask) -> None:
         except DomainError as exc:
             raise click.ClickException(exc.detail) from exc
         click.echo(f"county administrator {user.username!r} created (id {user.id})")
+
+    @users_cli.command("set-password")
+    @click.argument("username")
+    @click.password_option(envvar="GRIDPATROL_ADMIN_PASSWORD", help="prompted for when not given (or set in env)")
+    def set_password(username: str, password: str) -> None:
+        """Set a user's password (an administrator who forgot theirs): their sessions end, a login lock is lifted."""
+        from models.accounts.service import reset_password_of
+
+        try:
+            user = reset_password_of(_system_session(), caller=SYSTEM, username=username, new_password=password)
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
+        click.echo(f"password of {user.username!r} set (id {user.id}); their sessions ended, any login lock lifted")
 
     auth_cli = AppGroup("auth", help="Tokens.")
 

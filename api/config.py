@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+SWAGGER_UI_ASSETS = "/api/v1/docs/static/"  # served by api.swagger_ui from a Python package: no CDN needed
 
 
 def from_environment() -> dict:
@@ -33,8 +34,6 @@ def from_environment() -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": os.environ.get(
-            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
-        ),
+        "OPENAPI_SWAGGER_UI_URL": os.environ.get("OPENAPI_SWAGGER_UI_URL", SWAGGER_UI_ASSETS),
         "JSON_SORT_KEYS": False,
     }

@@ -10,7 +10,7 @@ import flask_smorest
 import marshmallow as ma
 from flask_smorest.utils import load_info_from_docstring, prepare_response
 
-from api import errors, idempotency
+from api import content, errors, idempotency
 from api.auth import PUBLIC, AccessRule, declare
 from api.errors import PROBLEM_JSON
 from models.roles import Role
@@ -164,6 +164,14 @@ class Blueprint(flask_smorest.Blueprint):
             return self.doc(parameters=[header])(func)
 
         return decorator
+
+    def arguments(self, schema: type[ma.Schema] | ma.Schema, *, location: str = "json", **kwargs: Any) -> Any:
+        """flask-smorest's arguments; a JSON body is also marked for `api.content` (415 when not JSON) and the 415
+        documented."""
+        parse = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return parse
+        return lambda func: self.problem(415, content.NOT_JSON)(content.json_body(parse(func)))
 
     def query(self, schema: type[ma.Schema] | ma.Schema) -> Any:
         """Query-string arguments, passed to the view as keyword arguments; unknown ones are refused."""

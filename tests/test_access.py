@@ -223,6 +223,7 @@ def assert_unchanged(before: dict[str, Any], after: dict[str, Any]) -> None:
 PUBLIC_OPERATIONS = {
     ("api-docs.openapi_json", "GET"),
     ("api-docs.openapi_swagger_ui", "GET"),
+    ("swagger-ui.asset", "GET"),
     ("auth.Token", "POST"),
     ("auth.Refresh", "POST"),
 }

@@ -15,7 +15,7 @@ from tests.factories import assert_problem, rect
 
 API = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
-SPEC_ROUTES = {f"{API}/openapi.json", f"{API}/docs"}
+SPEC_ROUTES = {f"{API}/openapi.json", f"{API}/docs", f"{API}/docs/static/<path:filename>"}
 UNDOCUMENTED_METHODS = {"HEAD", "OPTIONS"}
 
 

@@ -242,12 +242,13 @@ class UserPassword(MethodView):
     @users.response(200, s.UserSchema)
     @users.if_match()
     @users.problem(404, "no such user in your scope")
-    @users.problem(409, "the account is deactivated")
+    @users.problem(409, "the account is deactivated, or it is your own (`own-password`: use POST /auth/password)")
     def post(self, data: dict[str, Any], user_id: int) -> Any:
         """Reset a user's password
 
         For a user who forgot theirs: their sessions end and a lock from wrong passwords is lifted. Tell them the
-        new password in person; they should change it (POST /auth/password).
+        new password in person; they should change it (POST /auth/password). Not for your own password: that
+        takes the current one, at POST /auth/password.
         """
         reset_password(
             db.session(),

@@ -265,7 +265,18 @@ def deactivate_user(session: Session, *, caller: Caller, user_id: int, expected_
 def reset_password(
     session: Session, *, caller: Caller, user_id: int, expected_version: int | None, new_password: str
 ) -> User:
-    """Set another user's password (they forgot theirs): their sessions end; the lock, if any, is lifted."""
+    """Set another user's password (they forgot theirs): their sessions end; the lock, if any, is lifted.
+
+    Never the caller's own: that needs the current password (`change_own_password`), or a stolen access token
+    would be a stolen account.
+    """
+    if caller.user_id is not None and user_id == caller.user_id:
+        _check_role_power(caller, caller.role, what="reset the password of")  # a leader: 403, as for another leader
+        raise Conflict(
+            "you cannot reset your own password: change it with POST /api/v1/auth/password, which asks for the "
+            "current one",
+            code="own-password",
+        )
     username = session.scalar(select(User.username).where(User.id == user_id, *scope_clauses(caller, User)))
     session.rollback()
     if username is None:
@@ -284,3 +295,15 @@ def reset_password(
     revoke_sessions(session, user_id=user.id, reason="password-reset")
     commit_guarded(session)
     return user
+
+
+def reset_password_of(session: Session, *, caller: Caller, username: str, new_password: str) -> User:
+    """`reset_password` for the account named `username` (case-insensitive), whatever its version: the command
+    line's way in, for an administrator who forgot their own password and can no longer log in."""
+    user_id = session.scalar(
+        select(User.id).where(User.username == username.strip().lower(), *scope_clauses(caller, User))
+    )
+    session.rollback()
+    if user_id is None:
+        raise NotFound(f"there is no user named {username!r}")
+    return reset_password(session, caller=caller, user_id=user_id, expected_version=None, new_password=new_password)
