@@ -117,7 +117,7 @@ def report(results: list[BackendResult], args: argparse.Namespace, tools: str, s
                 )  # fmt: skip
                 rows.append(
                     [item.label, _ms(c.median_ms), _ms(c.p95_ms), _ms(p.median_ms), _ms(p.p95_ms), ratio,
-                     f"{c.n}/{p.n}", notes]
+                     str(c.n) if p.n in (0, c.n) else f"{c.n}/{p.n}", notes]
                 )  # fmt: skip
             header = ["request", "county med", "county p95", "province med", "province p95", "ratio", "n", "note"]
             out += [*table(header, rows, "lrrrrrrl"), ""]
