@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(VENV)/bin/flask --app wsgi
 
-.PHONY: run test deps system-deps lint format bench clean
+.PHONY: run test deps system-deps bench-deps lint format bench clean
 
 ## run: serve the API on the embedded SpatiaLite database with the demo county (PORT=5000 by default)
 run: deps
@@ -36,8 +36,13 @@ format: deps
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: deps
-	$(VENV)/bin/python scripts/bench.py
+## bench: HTTP load under gunicorn (wrk) and every list at county and province scale, on SpatiaLite and PostGIS;
+## prints tables and writes bench-results.md (~15 min). Options: make bench BENCH_ARGS="--help"
+bench: deps bench-deps
+	$(VENV)/bin/python scripts/bench.py $(BENCH_ARGS)
+
+bench-deps:
+	@bash scripts/install-bench-deps.sh
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,10 +1,20 @@
-"""Benchmark: load the demo county and time the main queries on SpatiaLite and on PostGIS.
+"""Benchmark on SpatiaLite and PostGIS: HTTP load under gunicorn, then every list and filter at county and at
+province scale. Prints tables and writes them to bench-results.md (git-ignored); asserts nothing.
 
-    make bench                      # both backends (starts a throw-away PostgreSQL like the tests do)
-    .venv/bin/python scripts/bench.py --backends spatialite --townships 20 --villages 300 --cells 1500
+    make bench                                     # everything, both backends (~15 min on 2 cores)
+    make bench BENCH_ARGS="--backends spatialite --no-province"
+    .venv/bin/python scripts/bench.py --quick      # smaller sizes and shorter runs, to try it out
 
-Prints figures (and the query plans of locate); asserts nothing. Requests go through the Flask test client,
-so the figures include routing, validation and serialisation but not a network.
+Per backend:
+1. a database with the demo county (models.demo.load_demo_county: through the service functions, every rule
+   checked), in a temporary file (SpatiaLite) or a throw-away PostgreSQL server started like the tests' one;
+2. HTTP load (scripts/bench_http.py): gunicorn serving scripts/bench_wsgi.py, wrk from a separate process, one run
+   per route, req/s and latency percentiles, each route's req/s as a ratio to the unauthenticated no-op;
+3. the province (scripts/province.py) in a copy of that database: the county copied --copies times with bulk SQL,
+   --audit-events audit rows, analysed, checked;
+4. lists and filters (TIMED in scripts/bench_lists.py) in-process through the Flask test client (routing,
+   validation, the token check and serialisation, no network) on both databases, interleaved request by request,
+   median and p95 over up to --repeat rounds, with the ratio province / county.
 """
 
 from __future__ import annotations
@@ -12,140 +22,294 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
+import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
+import traceback
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import bench_http
+import province
+from bench_lists import API, Facts, Scale, county_facts, locate_plan, time_requests
+from bench_report import BackendResult, report
+from bench_wsgi import NOOP, NOOP_AUTH, add_noop_routes
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
 from api import create_app
 from api.db import db
+from geo.engine import normalise_url
 from models.demo import DEMO_PASSWORD, load_demo_county, plan_county
 from models.schema import upgrade
 from models.territory import GRID_CELL
-from models.territory.queries import locate_statement
 from tests.pg_server import postgres_server
-from tests.test_spatial_index import query_plan
+
+RESULTS = Path(__file__).resolve().parent.parent / "bench-results.md"
 
 
-def timed(label: str, fn: Callable[[], object], repeat: int) -> None:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
-    print(f"  {label:<44} median {statistics.median(samples):8.2f} ms   p95 {p95:8.2f} ms   (n={repeat})")
+# ---- one backend --------------------------------------------------------------------------------------------------
 
 
-def bench(backend: str, url: str, args: argparse.Namespace) -> None:
-    print(
-        f"\n== {backend}: {args.townships} townships, {args.villages} villages, {args.cells} cells (seed {args.seed})"
-    )
-    app = create_app({"DATABASE_URL": url})
-    upgrade(db.engine(app))
+def backend_versions(engine: Engine) -> str:
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            row = connection.execute(text("SELECT sqlite_version(), spatialite_version()")).one()
+            return f"SQLite {row[0]}, SpatiaLite {row[1]}"
+        row = connection.execute(text("SHOW server_version")).scalar_one()
+        postgis = connection.execute(text("SELECT postgis_lib_version()")).scalar_one()
+        return f"PostgreSQL {row.split()[0]}, PostGIS {postgis}"
+
+
+def http_routes(facts: dict[str, Any], points: list[tuple[float, float]], cell_ids: list[int]) -> list[Any]:
+    route = bench_http.Route
+    rng = random.Random(3)
+    village_ids = facts["village_ids"]
+    return [
+        route("no-op, no token", [NOOP], token=False),
+        route("no-op with the token check", [NOOP_AUTH], token=True),
+        route("GET /grid-cells/locate", [f"{API}/grid-cells/locate?lon={x:.7f}&lat={y:.7f}" for x, y in points], True),
+        route(
+            "GET /grid-cells?village_id=N&format=geojson",
+            [f"{API}/grid-cells?village_id={v}&format=geojson" for v in village_ids],
+            True,
+        ),
+        route(
+            "GET /grid-cells/{id}/team",
+            [f"{API}/grid-cells/{c}/team" for c in rng.sample(cell_ids, min(500, len(cell_ids)))],
+            True,
+        ),
+        route("GET /grid-cells?page_size=100&format=geojson", [f"{API}/grid-cells?page_size=100&format=geojson"], True),
+    ]
+
+
+def run_backend(backend: str, url: str, args: argparse.Namespace, workdir: Path, result: BackendResult) -> None:
+    print(f"\n== {backend}")
+    app = add_noop_routes(create_app({"DATABASE_URL": url}))
+    engine = db.engine(app)
+    upgrade(engine)
+    result.versions = backend_versions(engine)
     with db.new_session(app) as session:
         started = time.perf_counter()
         counts = load_demo_county(
             session, seed=args.seed, townships=args.townships, villages=args.villages, cells=args.cells
         )
-        print(f"  demo county load (every rule checked)        {time.perf_counter() - started:8.2f} s   {counts}")
+    result.setup.append(
+        ("demo county through the service functions", f"{time.perf_counter() - started:.1f}", _counts(counts))
+    )
+    print(f"  demo county loaded in {result.setup[-1][1]} s: {counts}")
 
-    cells = [
+    planned = [
         u
         for u in plan_county(seed=args.seed, townships=args.townships, villages=args.villages, cells=args.cells)
         if u.level is GRID_CELL
     ]
+    point_in = {c.code: _xy(c.shape.representative_point()) for c in planned}  # a point inside each cell
     rng = random.Random(1)
-    points = [c.shape.representative_point() for c in rng.sample(cells, min(len(cells), 200))]
-    anonymous = app.test_client()
+    points = [point_in[c.code] for c in rng.sample(planned, min(500, len(planned)))]
+    probe = (planned[0].code, *point_in[planned[0].code])
+    facts = county_facts(engine, point_in)
+    result.facts = dict(facts)
+    with engine.connect() as connection:
+        cell_ids = list(connection.execute(text("SELECT id FROM grid_cells")).scalars())
+        facts["village_ids"] = list(connection.execute(text("SELECT id FROM villages ORDER BY id")).scalars())
 
-    def log_in(username: str) -> Any:
-        answer = anonymous.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
-        assert answer.status_code == 200, answer.get_json()
-        client = app.test_client()
-        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {answer.get_json()['access_token']}"
-        return client
+    if not args.no_http:
+        note_load(result, "HTTP")
+        print(f"  HTTP: gunicorn ({args.worker_class}, 2 workers) and wrk -t{args.wrk_threads} -c{args.connections} "
+              f"-d{args.duration}s")  # fmt: skip
+        try:
+            result.http = bench_http.run(
+                url,
+                http_routes(facts, points, cell_ids),
+                username="admin",
+                password=DEMO_PASSWORD,
+                workdir=workdir,
+                duration=args.duration,
+                connections=args.connections,
+                threads=args.wrk_threads,
+                worker_class=args.worker_class,
+            )
+        except Exception as exc:
+            traceback.print_exc()
+            result.problems.append(f"HTTP load failed: {exc!r}"[:500])
 
-    timed("POST /auth/token (Argon2id check)", lambda: log_in("viewer"), 5)
-    client, officer = log_in("admin"), log_in("officer")
+    result.plans.append(("county", locate_plan(engine, points[0])))
+    scales = [Scale("county", app, Facts(facts, points, cell_ids))]
+    with ExitStack() as stack:
+        if not args.no_province:
+            scales.append(build_province(stack, app, url, args, workdir, result, points, probe, facts, rng))
+        if not args.no_lists:
+            note_load(result, "lists")
+            print(f"  lists and filters, in-process: {' and '.join(s.name for s in scales)}, interleaved")
+            timings = time_requests(scales, repeat=args.repeat, budget_s=args.budget, walk=args.walk)
+            result.county, result.province = timings["county"], timings.get("province", {})
+        for scale in scales:
+            db.engine(scale.app).dispose()
 
-    def locate() -> None:
-        p = rng.choice(points)
-        response = client.get(f"/api/v1/grid-cells/locate?lon={p.x}&lat={p.y}")
-        assert response.status_code == 200
 
-    timed("GET /auth/me (token check + user)", lambda: client.get("/api/v1/auth/me"), args.repeat // 4)
-    timed("GET /grid-cells/locate", locate, args.repeat)
-    own = officer.get("/api/v1/auth/me").get_json()["scope"]["cell_ids"]
-    inside = officer.get(f"/api/v1/grid-cells/{own[0]}").get_json()["centroid"]["coordinates"]
-    timed(
-        "GET /grid-cells/locate as a grid officer",
-        lambda: officer.get(f"/api/v1/grid-cells/locate?lon={inside[0]}&lat={inside[1]}"),
-        args.repeat // 4,
+def build_province(
+    stack: ExitStack,
+    county_app: Any,
+    url: str,
+    args: argparse.Namespace,
+    workdir: Path,
+    result: BackendResult,
+    points: list[tuple[float, float]],
+    probe: tuple[str, float, float],
+    facts: dict[str, Any],
+    rng: random.Random,
+) -> Scale:
+    """A copy of the county database grown into the province, beside the county (so that both can be timed in
+    the same minutes), checked; its scale for the timings."""
+    started = time.perf_counter()
+    province_url = stack.enter_context(copy_of_database(db.engine(county_app), url, workdir))
+    result.setup.append(("province: copy of the county database", f"{time.perf_counter() - started:.1f}", ""))
+    app = add_noop_routes(create_app({"DATABASE_URL": province_url}))
+    engine = db.engine(app)
+    print(f"  province: {args.copies} copies of the county, {args.audit_events:,} audit events")
+    started = time.perf_counter()
+    generated = province.generate_province(
+        engine, copies=args.copies, audit_events=args.audit_events, log=lambda line: print("  " + line)
     )
-    cell_ids = [row["id"] for row in client.get("/api/v1/grid-cells?page_size=500").get_json()["items"]]
-    timed(
-        "GET /grid-cells/{id}/team",
-        lambda: client.get(f"/api/v1/grid-cells/{rng.choice(cell_ids)}/team"),
-        args.repeat // 4,
+    total = time.perf_counter() - started
+    for step, seconds in generated["timings"].items():
+        result.setup.append((f"province: {step}", f"{seconds:.1f}", ""))
+    result.setup.append(("province in all", f"{total:.1f}", _counts(generated["counts"])))
+    checks = province.verify(engine, generated["copies"], probe)
+    result.problems += checks
+    result.setup.append(
+        ("province checks: R*Tree rows, locate in copies, unique mobiles", "", "; ".join(checks) or "ok")
     )
-    timed(
-        "GET /grid-cells/{id}/team?at=2026-03-01",
-        lambda: client.get(f"/api/v1/grid-cells/{rng.choice(cell_ids)}/team?at=2026-03-01T10:00:00%2B08:00"),
-        args.repeat // 4,
-    )
-    timed(
-        "GET /grid-cells?has_owner=false", lambda: client.get("/api/v1/grid-cells?has_owner=false"), args.repeat // 10
-    )
-    timed(
-        "GET /grid-assignments?cell_id=",
-        lambda: client.get(f"/api/v1/grid-assignments?cell_id={rng.choice(cell_ids)}"),
-        args.repeat // 4,
-    )
-    timed("GET /grid-cells?page_size=50", lambda: client.get("/api/v1/grid-cells?page_size=50"), args.repeat // 4)
-    timed(
-        "GET /grid-cells?page_size=500&format=geojson",
-        lambda: client.get("/api/v1/grid-cells?page_size=500&format=geojson"),
-        args.repeat // 20,
-    )
-    timed("GET /villages/{id}/coverage-gaps", lambda: client.get("/api/v1/villages/7/coverage-gaps"), args.repeat // 10)
-    with db.new_session(app) as session:
-        p = points[0]
-        print("  locate query plan:")
-        for line in query_plan(
-            session, locate_statement(db.engine(app).dialect.name, p.x, p.y), forbid_seqscan=False
-        ).splitlines():
-            print(f"    {line}")
-        session.rollback()
-    db.engine(app).dispose()
+    copies = [None, *generated["copies"]]
+    province_points = []
+    for lon, lat in points:
+        copy = rng.choice(copies)
+        province_points.append((lon, lat) if copy is None else province.translate_point(lon, lat, copy))
+    with engine.connect() as connection:
+        cell_ids = list(connection.execute(text("SELECT id FROM grid_cells")).scalars())
+    result.plans.append(("province", locate_plan(engine, province_points[0])))
+    return Scale("province", app, Facts(facts, province_points, cell_ids))
+
+
+@contextmanager
+def copy_of_database(engine: Engine, url: str, workdir: Path) -> Iterator[str]:
+    """A copy of the database at `url`: SQLite VACUUM INTO a new file; PostgreSQL CREATE DATABASE ... TEMPLATE on
+    the same server (the URL's user needs CREATEDB), dropped afterwards."""
+    if engine.dialect.name == "sqlite":
+        target = workdir / "province.sqlite"
+        raw = engine.raw_connection()
+        try:
+            raw.driver_connection.execute("VACUUM INTO ?", (str(target),))
+        finally:
+            raw.close()
+        yield f"sqlite:///{target}"
+        return
+    source = make_url(normalise_url(url))
+    name = f"{source.database}_province"
+    engine.dispose()  # the template may have no other connections
+    server = create_engine(source.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        for attempt in range(20):  # autovacuum may be visiting the template for a moment
+            try:
+                connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"'))
+                break
+            except OperationalError:
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
+    try:
+        yield source.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+def note_load(result: BackendResult, part: str) -> None:
+    result.load.append(f"{part} {os.getloadavg()[0]:.1f}")
+
+
+def _xy(point: Any) -> tuple[float, float]:
+    return point.x, point.y
+
+
+def _counts(counts: dict[str, int] | None) -> str:
+    return ", ".join(f"{v:,} {k}" for k, v in (counts or {}).items())
+
+
+@contextmanager
+def database(backend: str, workdir: Path) -> Iterator[str]:
+    if backend == "spatialite":
+        yield f"sqlite:///{workdir}/bench.sqlite"
+    elif os.environ.get("BENCH_POSTGRES_URL"):
+        yield os.environ["BENCH_POSTGRES_URL"]  # an empty database of your own
+    else:
+        with postgres_server() as url:
+            yield url
 
 
 def main() -> None:
+    # A plain `kill` ends the run through the same clean-up as an error: gunicorn and PostgreSQL are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backends", default="spatialite,postgis")
+    parser.add_argument("--backends", default="spatialite,postgis", help="comma-separated: spatialite,postgis")
+    parser.add_argument("--no-http", action="store_true", help="skip the HTTP load (gunicorn + wrk)")
+    parser.add_argument("--no-lists", action="store_true", help="skip the in-process lists and filters")
+    parser.add_argument("--no-province", action="store_true", help="county scale only")
+    parser.add_argument(
+        "--quick", action="store_true", help="10 copies, 100k audit events, 3 s of wrk per route, 10 rounds"
+    )
+    parser.add_argument("--copies", type=int, default=province.COPIES, help="copies of the county in the province")
+    parser.add_argument("--audit-events", type=int, default=province.AUDIT_EVENTS)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per route")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--worker-class", default=bench_http.WORKER_CLASS, choices=["gthread", "sync"])
+    parser.add_argument("--repeat", type=int, default=30, help="rounds of timed in-process requests (at most)")
+    parser.add_argument(
+        "--budget", type=float, default=3.0, help="past 5 rounds, stop once a request's runs add up to this (s)"
+    )
+    parser.add_argument("--walk", type=int, default=20, help="pages to follow next_cursor for a deep page")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--townships", type=int, default=20)
     parser.add_argument("--villages", type=int, default=300)
     parser.add_argument("--cells", type=int, default=1500)
-    parser.add_argument("--repeat", type=int, default=1000)
+    parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
-    with ExitStack() as stack:
-        for backend in args.backends.split(","):
-            if backend == "spatialite":
-                directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="gridpatrol-bench-"))
-                bench(backend, f"sqlite:///{directory}/bench.sqlite", args)
-            elif backend == "postgis":
-                url = os.environ.get("BENCH_POSTGRES_URL") or stack.enter_context(postgres_server())
-                bench(backend, url, args)
-            else:
-                parser.error(f"unknown backend {backend!r}")
+    if args.quick:
+        args.copies, args.audit_events, args.duration, args.repeat = 10, 100_000, 3, 10
+    started = time.perf_counter()
+    tools = f"gunicorn {version('gunicorn')}"
+    if not args.no_http:
+        tools += f", {bench_http.require_wrk()}"
+    results: list[BackendResult] = []
+    for backend in args.backends.split(","):
+        if backend not in ("spatialite", "postgis"):
+            parser.error(f"unknown backend {backend!r}")
+        result = BackendResult(backend)
+        results.append(result)
+        with ExitStack() as stack:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gridpatrol-bench-")))
+            try:
+                url = stack.enter_context(database(backend, workdir))
+                run_backend(backend, url, args, workdir, result)
+            except Exception as exc:
+                traceback.print_exc()
+                result.problems.append(f"{backend} failed: {exc!r}"[:500])
+        args.output.write_text("\n".join(report(results, args, tools, started)) + "\n")  # after each backend
+    lines = report(results, args, tools, started)
+    args.output.write_text("\n".join(lines) + "\n")
+    print("\n" + "\n".join(lines))
+    print(f"written to {args.output}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,139 @@
+"""The benchmark's tables (Markdown, padded so that they also read as plain text) from its results."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bench_http import THREADS, WrkResult
+from bench_lists import TIMED, Shown, Timing
+
+NOT_FLAT = 1.5  # province / county median above this: the list does not stay flat as the territory grows
+
+
+@dataclass
+class BackendResult:
+    backend: str
+    versions: str = ""
+    setup: list[tuple[str, str, str]] = field(default_factory=list)  # (step, seconds, rows)
+    http: list[WrkResult] = field(default_factory=list)
+    county: dict[str, Timing] = field(default_factory=dict)
+    province: dict[str, Timing] = field(default_factory=dict)
+    plans: list[tuple[str, str]] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    load: list[str] = field(default_factory=list)  # the load average when each part started: is the machine quiet?
+    problems: list[str] = field(default_factory=list)
+
+
+def table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
+    """A Markdown table, padded so that it also reads as plain text. `align`: one of l/r per column."""
+    align = align or "l" * len(header)
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        padded = [
+            str(c).rjust(w) if a == "r" else str(c).ljust(w) for c, w, a in zip(cells, widths, align, strict=True)
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = ["-" * (w - 1) + ":" if a == "r" else "-" * w for w, a in zip(widths, align, strict=True)]
+    return [line(header), line(rule), *(line(r) for r in rows)]
+
+
+def _ms(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def not_flat(result: BackendResult, limit: float) -> list[tuple[str, float]]:
+    out = []
+    for label, county in result.county.items():
+        prov = result.province.get(label)
+        if prov and prov.median_ms and county.median_ms and prov.median_ms / county.median_ms > limit:
+            out.append((label, prov.median_ms / county.median_ms))
+    return out
+
+
+def report(results: list[BackendResult], args: argparse.Namespace, tools: str, started: float) -> list[str]:
+    out = [
+        f"# Grid patrol benchmark, {datetime.now().astimezone():%Y-%m-%d %H:%M %z}",
+        "",
+        f"Machine: {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}; {tools}.",
+        f"Command: `{' '.join(sys.argv)}`; the whole run took {(time.perf_counter() - started) / 60:.1f} min.",
+        "",
+    ]
+    for r in results:
+        out += [f"## {r.backend} ({r.versions})", ""]
+        if r.load:
+            out += [
+                f"Load average (1 min) as each part started, out of {os.cpu_count()} CPUs: {', '.join(r.load)}.",
+                "",
+            ]
+        out += [*table(["step", "seconds", "rows"], [list(s) for s in r.setup], "lrl"), ""]
+        if r.http:
+            base = r.http[0].rps or 1
+            out += [
+                f"### HTTP under gunicorn ({args.worker_class}, 2 workers x {THREADS} threads), "
+                f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s, demo county",
+                "",
+                "Client and server share the machine's cores. `x no-op`: req/s relative to the no-op without a token "
+                "of this run. `>=400`: answers wrk counted as errors (status 400 or more); `pre-check`: one urllib "
+                "request per distinct path before the run.",
+                "",
+            ]
+            rows = [
+                [
+                    h.label, str(h.varied), f"{h.rps:,.0f}", f"{h.rps / base:.2f}", _ms(h.p50_ms), _ms(h.p95_ms),
+                    _ms(h.p99_ms), f"{h.requests:,}", str(h.status_errors), str(h.socket_errors), h.check,
+                ]
+                for h in r.http
+            ]  # fmt: skip
+            header = ["route", "paths", "req/s", "x no-op", "p50 ms", "p95 ms", "p99 ms", "requests", ">=400",
+                      "socket errors", "pre-check"]  # fmt: skip
+            out += [*table(header, rows, "lrrrrrrrrrl"), ""]
+        if r.county:
+            out += [
+                "### Lists and filters, in-process (Flask test client, admin token unless stated), county vs province",
+                "",
+                f"Median and p95 in ms over n runs (up to {args.repeat}, at least 5, fewer past {args.budget:g} s). "
+                "The two databases sit side by side and each round times one request on each, in alternating "
+                "order, so that a busy moment of the machine falls on both. `ratio`: province median / county "
+                "median; the control rows (no database work, or the token check only) should read about 1. Varied "
+                "requests draw a new point or cell each run, from the whole territory at province scale.",
+                "",
+            ]
+            rows = []
+            for item in TIMED:
+                c, p = r.county.get(item.label, Timing()), r.province.get(item.label, Timing())
+                ratio = f"{p.median_ms / c.median_ms:.2f}" if p.median_ms and c.median_ms else ""
+                notes = "; ".join(
+                    f"{scale}: {t.note}" for scale, t in (("county", c), ("province", p)) if t.note
+                )  # fmt: skip
+                rows.append(
+                    [item.label, _ms(c.median_ms), _ms(c.p95_ms), _ms(p.median_ms), _ms(p.p95_ms), ratio,
+                     str(c.n) if p.n in (0, c.n) else f"{c.n}/{p.n}", notes]
+                )  # fmt: skip
+            header = ["request", "county med", "county p95", "province med", "province p95", "ratio", "n", "note"]
+            out += [*table(header, rows, "lrrrrrrl"), ""]
+            flat = not_flat(r, NOT_FLAT)
+            if r.province:
+                out += [f"Not flat at province scale (ratio > {NOT_FLAT:g}): " + (
+                    ", ".join(f"{label} ({ratio:.1f}x)" for label, ratio in sorted(flat, key=lambda x: -x[1]))
+                    or "none"
+                ), ""]  # fmt: skip
+            out += ["URLs with the values used ({point} and {any_cell_id} change on every request):", ""]
+            shown = [
+                f"- {t.label}: `{t.prefix}{urllib.parse.unquote(t.url.format_map(Shown(r.facts)))}`" for t in TIMED
+            ]
+            out += [*shown, ""]
+        for scale, plan in r.plans:
+            out += [f"Locate query plan, {scale}:", "", "```", plan, "```", ""]
+        if r.problems:
+            out += ["Problems:", ""] + [f"- {p}" for p in r.problems] + [""]
+    return out
