@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, select, tuple_, union_all
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
@@ -50,13 +50,30 @@ def prefix_clause(column: Any, prefix: str) -> ColumnElement[bool]:
     return (column >= prefix) & (column < following)
 
 
+def _after_in_arms(listing: Listing, key: tuple[Any, ...], limit: int) -> Select:
+    """The rows after `key` as one arm per order column (the columns before it equal, this one beyond), each
+    limited, then merged: SQLite starts an index range on the first column of a row-value comparison only, so rows
+    that share that column (assignments all recorded at the same instant) would be scanned up to the key."""
+    arms = []
+    for i, column in enumerate(listing.order):
+        equal = [c == v for c, v in zip(listing.order[:i], key[:i], strict=True)]
+        beyond = column < key[i] if listing.descending else column > key[i]
+        arms.append(select(listing._ordered().where(*equal, beyond).limit(limit).subquery()))
+    merged = union_all(*arms).subquery()
+    keys = [merged.c[column.key] for column in listing.order]
+    return select(merged).order_by(*[k.desc() for k in keys] if listing.descending else keys)
+
+
 def page_after(
     session: Session, listing: Listing, *, size: int, key: tuple[Any, ...] | None
 ) -> tuple[list[RowMapping], tuple[Any, ...] | None]:
     """Up to `size` rows after `key` (from the start when None), and the key of the next page (None at the end)."""
-    stmt = listing._ordered()
-    if key is not None:
-        stmt = stmt.where(listing.after(key))
+    if key is None:
+        stmt = listing._ordered()
+    elif len(listing.order) > 1 and session.get_bind().dialect.name == "sqlite":
+        stmt = _after_in_arms(listing, key, size + 1)
+    else:  # PostgreSQL ranges the whole row value over the index
+        stmt = listing._ordered().where(listing.after(key))
     rows = list(session.execute(stmt.limit(size + 1)).mappings())
     more = len(rows) > size
     rows = rows[:size]
