@@ -167,7 +167,9 @@ class Blueprint(flask_smorest.Blueprint):
 
     def arguments(self, schema: type[ma.Schema] | ma.Schema, *, location: str = "json", **kwargs: Any) -> Any:
         """flask-smorest's arguments; a JSON body is also marked for `api.content` (415 when not JSON) and the 415
-        documented."""
+        documented. The schema is instantiated once here (given a class, webargs would make one per request)."""
+        if isinstance(schema, type):
+            schema = schema()
         parse = super().arguments(schema, location=location, **kwargs)
         if location != "json":
             return parse

@@ -121,7 +121,8 @@ def row_in_scope(
         caller,
         lambda: stmt.where(model.id == bindparam("record_id"), *scope_clauses(caller, model)),
     )
-    row = session.execute(scoped, {"record_id": record_id, **scope_values(caller)}).mappings().first()
+    # (a statement of columns, not of mapped objects: straight on the connection, without the ORM's round)
+    row = session.connection().execute(scoped, {"record_id": record_id, **scope_values(caller)}).mappings().first()
     if row is None:
         raise NotFound(f"there is no {what} with id {record_id}")
     return dict(row)

@@ -170,7 +170,7 @@ def _team_statement(at_an_instant: bool) -> Select:
 def team(session: Session, *, caller: Caller, cell_id: int, at: datetime | None = None) -> Team:
     """Who is in charge of a cell now, or at a past instant: its owner and members."""
     cell = cell_in_scope(session, caller=caller, cell_id=cell_id)
-    rows = session.execute(_team_statement(at is not None), {"cell_id": cell.id, "at": at}).mappings()
+    rows = session.connection().execute(_team_statement(at is not None), {"cell_id": cell.id, "at": at}).mappings()
     summary = {
         "id": cell.id,
         "code": cell.code,

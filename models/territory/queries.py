@@ -93,7 +93,7 @@ def locate_cell(session: Session, *, caller: Caller, lon: float, lat: float) -> 
             dialect, bindparam("lon", type_=Float), bindparam("lat", type_=Float), scope_clauses(caller, GridCell)
         ),
     )
-    row = session.execute(stmt, {"lon": lon, "lat": lat, **scope_values(caller)}).mappings().first()
+    row = session.connection().execute(stmt, {"lon": lon, "lat": lat, **scope_values(caller)}).mappings().first()
     return dict(row) if row else None
 
 
