@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import http
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import flask_smorest
 import marshmallow as ma
+from apispec import BasePlugin
 from flask_smorest.utils import load_info_from_docstring, prepare_response
 
 from api import content, errors, idempotency
@@ -35,9 +37,33 @@ def _nul_path(node: Any, path: str = "") -> str | None:
     return None
 
 
+# The spec says what the server refuses, so that a client (and the fuzz tests) can tell before sending:
+NO_NUL = "^[^\\u0000]*$"  # every string without a pattern of its own gets this one (see `_string_limits`)
+
+
+def _char_class(codes: list[int]) -> str:
+    """Code points as the inside of a regex character class, in ranges (\\uXXXX reads alike in ECMA 262 and Python)."""
+    spans: list[list[int]] = []
+    for code in sorted(codes):
+        if spans and code == spans[-1][1] + 1:
+            spans[-1][1] = code
+        else:
+            spans.append([code, code])
+    return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in spans)
+
+
+# A text that is not blank: one character that `str.strip()` keeps (and, like any text, no NUL).
+NOT_BLANK = f"^[^\\u0000]*[^{_char_class([0, *(c for c in range(0x10000) if chr(c).isspace())])}][^\\u0000]*$"
+_ANCHORED = re.compile(r"\\A(.*)\\Z", re.DOTALL)
+
+
 class Schema(ma.Schema):
     """Base schema: unknown fields are an error, in bodies and query strings alike; so is a NUL character in any
-    string (PostgreSQL cannot store one; no name or reason needs one)."""
+    string (PostgreSQL cannot store one; no name or reason needs one).
+
+    `json_schema` holds keywords that a schema class adds to its component in the spec (see `SchemaKeywords`)."""
+
+    json_schema: ClassVar[dict[str, Any]] = {}
 
     class Meta:
         unknown = ma.RAISE
@@ -50,6 +76,43 @@ class Schema(ma.Schema):
         return data
 
 
+class PatchSchema(Schema):
+    """A partial change: every field optional, but an empty body is refused (`empty-patch`), and the spec says so
+    (`minProperties: 1`)."""
+
+    json_schema: ClassVar[dict[str, Any]] = {"minProperties": 1}
+
+    @ma.validates_schema
+    def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            names = ", ".join(f.data_key or name for name, f in self.load_fields.items())
+            raise ma.ValidationError(errors.coded("empty-patch", f"give at least one of {names}"))
+
+
+class SchemaKeywords(BasePlugin):
+    """apispec plugin: a schema component gets the `json_schema` keywords of its class (e.g. `minProperties`)."""
+
+    def schema_helper(self, name: str, definition: dict[str, Any], **kwargs: Any) -> dict[str, Any] | None:
+        schema = kwargs.get("schema")
+        schema_class = schema if isinstance(schema, type) else type(schema)
+        return dict(getattr(schema_class, "json_schema", None) or {}) or None
+
+
+def _string_limits(_converter: Any, field: ma.fields.Field, ret: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function for every field: a string says in its `pattern` that the server refuses NUL, and a
+    pattern anchored the Python way (\\A...\\Z, so that a trailing newline is refused) is written the JSON Schema
+    (ECMA 262) way, where ^...$ already means the whole string."""
+    kind = ret.get("type")
+    told = "enum" in ret or ret.get("format", "password") != "password"  # choices and times say what they take
+    if "string" not in (kind if isinstance(kind, list) else [kind]) or told:
+        return {}
+    pattern = ret.get("pattern")
+    if pattern is None:
+        return {"pattern": NO_NUL}
+    anchored = _ANCHORED.fullmatch(pattern)
+    return {"pattern": f"^{anchored.group(1)}$"} if anchored else {}
+
+
 class FieldErrorSchema(Schema):
     in_ = ma.fields.String(data_key="in", metadata={"description": "body, query or header"})
     field = ma.fields.String(allow_none=True, metadata={"description": "dotted name of the field"})
@@ -59,7 +122,8 @@ class FieldErrorSchema(Schema):
 
 
 class ProblemSchema(Schema):
-    """An RFC 9457 problem: every error of this API has this shape."""
+    """An RFC 9457 problem: every error of this API has this shape. Besides the standard members, a problem may
+    carry extension members (RFC 9457 section 3.2) that let a client act on it without parsing `detail`."""
 
     type = ma.fields.String(metadata={"example": "urn:grid-patrol:problem:overlaps-sibling"})
     title = ma.fields.String()
@@ -68,6 +132,31 @@ class ProblemSchema(Schema):
     code = ma.fields.String(metadata={"description": "short, stable name of the problem"})
     instance = ma.fields.String()
     errors = ma.fields.List(ma.fields.Nested(FieldErrorSchema))
+    # Extension members: each appears only with the problems named in its description.
+    existing_id = ma.fields.Integer(
+        metadata={
+            "description": "code-taken, mobile-taken, username-taken...: the id of the record that already "
+            "has this code, mobile number, username or officer (only when it is in the caller's scope)"
+        }
+    )
+    sibling_code = ma.fields.String(
+        metadata={"description": "overlaps-sibling: the code of the active sibling unit that the boundary overlaps"}
+    )
+    child_code = ma.fields.String(
+        metadata={"description": "a redrawn boundary that would leave an active child outside: the child's code"}
+    )
+    area_m2 = ma.fields.Float(
+        metadata={"description": "outside-parent, overlaps-sibling...: the area in question, m² on the ellipsoid"}
+    )
+    assignment_id = ma.fields.Integer(
+        metadata={"description": "an assignment conflict: the assignment in the history that this one collides with"}
+    )
+    current_version = ma.fields.Integer(
+        metadata={"description": "412 on a record: its current version (send it quoted as If-Match)"}
+    )
+    current_etag = ma.fields.String(
+        metadata={"description": "412 on a cell's team: the team's current ETag (send it quoted as If-Match)"}
+    )
 
 
 class Api(flask_smorest.Api):
@@ -77,7 +166,9 @@ class Api(flask_smorest.Api):
         errors.register(self._app)
 
     def _init_spec(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["extra_plugins"] = [SchemaKeywords(), *(kwargs.get("extra_plugins") or ())]
         super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(_string_limits)
         self.spec.components.security_scheme(
             BEARER,
             {
@@ -127,6 +218,15 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorator
 
+    def header(self, parameter: dict[str, Any]) -> Any:
+        """Document a header parameter, beside those documented already (`doc(parameters=...)` replaces them)."""
+
+        def decorator(func: Any) -> Any:
+            documented = getattr(func, "_apidoc", {}).get("manual_doc", {}).get("parameters", [])
+            return self.doc(parameters=[*documented, parameter])(func)
+
+        return decorator
+
     def idempotent(self) -> Any:
         """Accept an `Idempotency-Key` header that makes a retry of the write safe (see `api.idempotency`). Put it
         right under `access`, so that it wraps the whole view, argument parsing included."""
@@ -134,7 +234,7 @@ class Blueprint(flask_smorest.Blueprint):
         def decorator(func: Any) -> Any:
             func = self.problem(409, "a request with the same Idempotency-Key is still at work (Retry-After)")(func)
             func = self.problem(422, "the Idempotency-Key was used for another request")(func)
-            return self.doc(parameters=[idempotency.HEADER_DOC])(idempotency.idempotent(func))
+            return self.header(idempotency.HEADER_DOC)(idempotency.idempotent(func))
 
         return decorator
 
@@ -154,14 +254,15 @@ class Blueprint(flask_smorest.Blueprint):
             "in": "header",
             "name": "If-Match",
             "required": True,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            # RFC 9110 8.8.3: a quoted entity tag, or * for any version; anything else fails the precondition (412).
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": '^(?:\\*|"[!#-~]*")$'},
             "description": description,
         }
 
         def decorator(func: Any) -> Any:
             func = self.problem(412, stale)(func)
             func = self.problem(428, "If-Match is missing")(func)
-            return self.doc(parameters=[header])(func)
+            return self.header(header)(func)
 
         return decorator
 

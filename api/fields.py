@@ -8,26 +8,86 @@ from typing import Any
 import marshmallow as ma
 
 from api.errors import coded
+from api.extensions import NOT_BLANK
 from geo.errors import GeometryError
-from geo.geojson import MAX_VERTICES, parse_areal
+from geo.geojson import AREAL_TYPES, MAX_VERTICES, parse_areal
 
 _POLYGON_EXAMPLE = {
     "type": "Polygon",
     "coordinates": [[[113.0, 28.0], [113.01, 28.0], [113.01, 28.01], [113.0, 28.01], [113.0, 28.0]]],
 }
 
+# The JSON Schema of what `parse_areal` reads (RFC 7946 3.1.6 and 3.1.7). What a schema cannot say is checked on
+# load and named by its code: ring-not-closed, too-many-vertices, geometry-self-intersection, geometry-invalid.
+_POSITION = {
+    "type": "array",
+    "description": "[longitude, latitude], optionally with an altitude",
+    "prefixItems": [
+        {"type": "number", "minimum": -180, "maximum": 180},
+        {"type": "number", "minimum": -90, "maximum": 90},
+    ],
+    "items": {"type": "number"},
+    "minItems": 2,
+    "maxItems": 3,
+}
+_RING = {
+    "type": "array",
+    "description": "a closed ring: at least 4 positions, the last one equal to the first",
+    "items": _POSITION,
+    "minItems": 4,
+}
+_POLYGON_RINGS = {
+    "type": "array",
+    "description": "the exterior ring, then any holes",
+    "items": _RING,
+    "minItems": 1,
+}
+_BBOX = {
+    "type": "array",
+    "description": "ignored: [west, south, east, north], with altitudes after south and north if any",
+    "items": {"type": "number"},
+    "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}],
+}
+_AREAL_JSON_SCHEMA = [
+    {
+        "title": "Polygon",
+        "type": "object",
+        "properties": {"type": {"const": "Polygon"}, "coordinates": _POLYGON_RINGS, "bbox": _BBOX},
+        "required": ["type", "coordinates"],
+        "additionalProperties": False,
+    },
+    {
+        "title": "MultiPolygon",
+        "type": "object",
+        "properties": {
+            "type": {"const": "MultiPolygon"},
+            "coordinates": {"type": "array", "items": _POLYGON_RINGS, "minItems": 1},
+            "bbox": _BBOX,
+        },
+        "required": ["type", "coordinates"],
+        "additionalProperties": False,
+    },
+]
+_MEMBERS = frozenset(("type", "coordinates", "bbox"))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
 
 class AreaGeometry(ma.fields.Field):
     """A GeoJSON Polygon or MultiPolygon (RFC 7946: WGS-84, [longitude, latitude]), loaded as a valid shapely geometry.
 
-    Each rule broken is a field error whose code names it: geojson-malformed, geometry-type-not-allowed,
-    coordinates-out-of-range, ring-too-few-positions, ring-not-closed, too-many-vertices,
-    geometry-self-intersection, geometry-invalid.
+    Each rule broken is a field error whose code names it: unknown-field, geojson-malformed,
+    geometry-type-not-allowed, coordinates-out-of-range, ring-too-few-positions, ring-not-closed, too-many-vertices,
+    geometry-self-intersection, geometry-invalid. The spec gives the structure as a JSON Schema; the rest (a ring
+    closes, does not cross itself...) only the server can tell.
     """
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = {
             "type": "object",
+            "oneOf": _AREAL_JSON_SCHEMA,
             "description": "GeoJSON Polygon or MultiPolygon, WGS-84 [longitude, latitude], rings closed, "
             f"valid (no self-intersection), at most {MAX_VERTICES} vertices",
             "example": _POLYGON_EXAMPLE,
@@ -36,6 +96,16 @@ class AreaGeometry(ma.fields.Field):
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, dict) and value.get("type") in AREAL_TYPES:
+            # Like every object of this API, a geometry has no members beyond its own (RFC 7946 would allow them).
+            unknown = sorted(set(value) - _MEMBERS)
+            if unknown:
+                raise ma.ValidationError(
+                    coded("unknown-field", f"a geometry has type, coordinates and bbox only, not {unknown[0]!r}")
+                )
+            bbox = value.get("bbox", [0, 0, 0, 0])
+            if not (isinstance(bbox, list) and len(bbox) in (4, 6) and all(_is_number(c) for c in bbox)):
+                raise ma.ValidationError(coded("geojson-malformed", "bbox is an array of 4 or 6 numbers"))
         try:
             return parse_areal(value)
         except GeometryError as exc:
@@ -62,9 +132,21 @@ def id_field(**kwargs: Any) -> ma.fields.Integer:
     )
 
 
+_DATE_2000_2099 = (
+    "20[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+    "|20(?:[02468][048]|[13579][26])-02-29"
+)
+# The form the spec promises (RFC 3339 in the years 2000 to 2099); `fromisoformat` reads it, and a little more.
+INSTANT_PATTERN = (
+    f"^(?:{_DATE_2000_2099})T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{{1,6}})?"
+    "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+
+
 class Instant(ma.fields.AwareDateTime):
     """An ISO 8601 time with its offset (`2026-11-23T08:00:00+08:00`) in the years 2000 to 2099; a time without an
-    offset is refused, and so is one outside those years (no record of this system lies there)."""
+    offset is refused, and so is one outside those years (no record of this system lies there). The spec gives the
+    form as a pattern."""
 
     default_error_messages = {  # noqa: RUF012
         "invalid": coded("time-format", "an ISO 8601 time is expected, e.g. 2026-11-23T08:00:00+08:00"),
@@ -73,7 +155,14 @@ class Instant(ma.fields.AwareDateTime):
     }
 
     def __init__(self, **kwargs: Any) -> None:
-        metadata = {"example": "2026-11-23T08:00:00+08:00", **kwargs.pop("metadata", {})}
+        given = kwargs.pop("metadata", {})
+        form = "ISO 8601 with its offset (Z or ±hh:mm), in the years 2000 to 2099"
+        metadata = {
+            "example": "2026-11-23T08:00:00+08:00",
+            "pattern": INSTANT_PATTERN,
+            **given,
+            "description": f"{given['description']}; {form}" if "description" in given else form,
+        }
         super().__init__(format="iso", metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
@@ -84,16 +173,20 @@ class Instant(ma.fields.AwareDateTime):
 
 
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
+# The forms the spec promises; the server reads a few more (any whitespace, anywhere).
+MOBILE_PATTERN = "^(?:\\+86|0086)?[ ()-]*1[ ()-]*[3-9](?:[ ()-]*[0-9]){9}[ ()-]*$"
 
 
 class Mobile(ma.fields.String):
-    """A mainland China mobile number: 11 digits starting 13-19. Spaces, dashes and a +86 / 0086 prefix are
-    accepted and dropped, so the number is stored (and unique) in one form."""
+    """A mainland China mobile number: 11 digits starting 13-19. Spaces, dashes, parentheses and a +86 / 0086 prefix
+    are accepted and dropped, so the number is stored (and unique) in one form."""
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = {
             "example": "13800138000",
-            "description": "mainland mobile number, 11 digits",
+            "description": "mainland mobile number, 11 digits starting 13 to 19; spaces, dashes, parentheses and a "
+            "+86 or 0086 prefix are dropped",
+            "pattern": MOBILE_PATTERN,
             **kwargs.pop("metadata", {}),
         }
         super().__init__(metadata=metadata, **kwargs)
@@ -114,13 +207,13 @@ class Mobile(ma.fields.String):
 def text_field(
     max_length: int, *, required: bool = False, allow_none: bool = False, **metadata: Any
 ) -> ma.fields.String:
-    """A trimmed, non-blank string of at most `max_length` characters."""
+    """A non-blank string of at most `max_length` characters (the spec says both: lengths and a pattern)."""
     return ma.fields.String(
         required=required,
         allow_none=allow_none,
-        validate=ma.validate.And(
+        validate=[
             ma.validate.Length(min=1, max=max_length, error=coded("length", f"1 to {max_length} characters")),
             ma.validate.Predicate("strip", error=coded("blank", "may not be blank")),
-        ),
-        metadata=metadata,
+        ],
+        metadata={"pattern": NOT_BLANK, **metadata},
     )

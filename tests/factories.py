@@ -158,3 +158,21 @@ def race(who: FlaskClient | list[FlaskClient], *requests: Callable[[FlaskClient]
         return lambda: requests[i](client)
 
     return run_together(*[sender(i) for i in range(len(requests))])
+
+
+def officer(client: FlaskClient, name: str, mobile: str, township_id: int | None = None) -> dict:
+    body: dict[str, Any] = {"name": name, "mobile": mobile}
+    if township_id is not None:
+        body["township_id"] = township_id
+    return create(client, "officers", body)
+
+
+def assignment(client: FlaskClient, cell_id: int, officer_id: int, role: str = "owner", reason: str = "任命") -> dict:
+    """Assign an officer to a cell, whatever its team (If-Match: *)."""
+    response = client.post(
+        f"/api/v1/grid-cells/{cell_id}/assignments",
+        json={"officer_id": officer_id, "role": role, "reason": reason},
+        headers={"If-Match": "*"},
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()

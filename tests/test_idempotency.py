@@ -164,3 +164,13 @@ def test_every_write_but_logging_in_takes_an_idempotency_key_in_the_spec(anonymo
             missing.append(path)
     assert missing == []
     assert len([p for p, ops in spec["paths"].items() if "post" in ops]) > 10
+
+
+def test_a_write_with_both_headers_documents_both(anonymous):
+    spec = anonymous.get(f"{API}/openapi.json").get_json()
+    operation = spec["paths"][f"{API}/users/{{user_id}}/deactivate"]["post"]
+
+    headers = {p["name"]: p for p in operation["parameters"] if p["in"] == "header"}
+
+    assert set(headers) == {"If-Match", "Idempotency-Key"}
+    assert headers["If-Match"]["required"] and not headers["Idempotency-Key"]["required"]

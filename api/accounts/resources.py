@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 
 from api.accounts import schemas as s
@@ -109,7 +109,7 @@ class Logout(MethodView):
         Ends the session of the access token sent: its access and refresh tokens stop working at once.
         """
         logout(db.session(), caller=current_caller())
-        return "", 204
+        return Response(status=204)  # no body, so no content type
 
 
 @auth.route("/me")

@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 
 from api.errors import coded
-from api.extensions import Schema
+from api.extensions import PatchSchema, Schema
 from api.fields import id_field, text_field
 from api.pagination import CursorArgs, CursorMetaSchema
+from models.accounts.passwords import PASSWORD_MAX, PASSWORD_MIN
 from models.roles import Role
 
 _ROLE_DOC = "county_admin, township_leader, grid_officer or viewer"
 
 
-def _password(required: bool = True, *, login: bool = False) -> ma.fields.String:
-    # At login any length up to 1,024 is checked (and fails); new passwords follow the policy (10 to 128).
-    return ma.fields.String(
-        required=required,
-        load_only=True,
-        validate=ma.validate.Length(min=1, max=1024, error=coded("length", "1 to 1,024 characters")),
-        metadata={"format": "password", "description": "" if login else "10 to 128 characters, not the username"},
-    )
+def _password(*, login: bool = False) -> ma.fields.String:
+    """At login any length up to 1,024 is checked (and fails). A new password follows the policy: 10 to 128
+    characters, checked here and stated in the spec, and not containing the username (the accounts service)."""
+    if login:
+        validate = [ma.validate.Length(min=1, max=1024, error=coded("length", "1 to 1,024 characters"))]
+        metadata = {"format": "password"}
+    else:
+        too_short = coded("password-too-short", f"a password has at least {PASSWORD_MIN} characters")
+        too_long = coded("password-too-long", f"a password has at most {PASSWORD_MAX} characters")
+        validate = [
+            ma.validate.Length(min=PASSWORD_MIN, error=too_short),
+            ma.validate.Length(max=PASSWORD_MAX, error=too_long),
+        ]
+        metadata = {
+            "format": "password",
+            "description": f"{PASSWORD_MIN} to {PASSWORD_MAX} characters, not containing the username",
+        }
+    return ma.fields.String(required=True, load_only=True, validate=validate, metadata=metadata)
 
 
 class LoginSchema(Schema):
@@ -43,7 +54,7 @@ class RefreshSchema(Schema):
 
 
 class PasswordChangeSchema(Schema):
-    current_password = _password()
+    current_password = _password(login=True)
     new_password = _password()
 
 
@@ -106,7 +117,28 @@ _USERNAME = ma.validate.Regexp(
 )
 
 
+def _when_role(role: Role, then: dict[str, Any], otherwise: dict[str, Any] | None = None) -> dict[str, Any]:
+    rule = {"if": {"properties": {"role": {"const": role.value}}}, "then": then}
+    return rule | ({"else": otherwise} if otherwise else {})
+
+
 class UserCreateSchema(Schema):
+    """Which of township_id and officer_id a role needs is in the spec too (the accounts service checks it)."""
+
+    json_schema: ClassVar[dict[str, Any]] = {
+        "allOf": [
+            _when_role(
+                Role.GRID_OFFICER,
+                {"required": ["officer_id"], "properties": {"officer_id": {"type": "integer"}}},
+                {"properties": {"officer_id": {"type": "null"}}},
+            ),
+            _when_role(
+                Role.TOWNSHIP_LEADER, {"required": ["township_id"], "properties": {"township_id": {"type": "integer"}}}
+            ),
+            _when_role(Role.COUNTY_ADMIN, {"properties": {"township_id": {"type": "null"}}}),
+        ]
+    }
+
     username = ma.fields.String(required=True, validate=_USERNAME, metadata={"example": "zhangwei"})
     display_name = text_field(100, required=True, example="张伟")
     password = _password()
@@ -118,18 +150,11 @@ class UserCreateSchema(Schema):
     officer_id = id_field(allow_none=True, metadata={"description": "required for a grid officer"})
 
 
-class UserPatchSchema(Schema):
+class UserPatchSchema(PatchSchema):
     display_name = text_field(100)
     role = ma.fields.Enum(Role, by_value=True)
     township_id = id_field(allow_none=True)
     officer_id = id_field(allow_none=True)
-
-    @ma.validates_schema
-    def _something(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if not data:
-            raise ma.ValidationError(
-                coded("empty-patch", "give at least one of display_name, role, township_id, officer_id")
-            )
 
 
 class UserListArgs(CursorArgs):

@@ -140,7 +140,7 @@ class OfficerItem(MethodView):
 class OfficerDeactivation(MethodView):
     @officers.access(*MANAGERS, note=WRITE_NOTE)
     @officers.idempotent()
-    @officers.arguments(s.OfficerDeactivateSchema)
+    @officers.arguments(s.OfficerDeactivateSchema, required=False)
     @officers.response(200, s.OfficerSchema)
     @officers.if_match()
     @officers.problem(404, "no such officer in your scope")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 
 from api.errors import coded
-from api.extensions import Schema
+from api.extensions import PatchSchema, Schema
 from api.fields import Instant, Mobile, id_field, text_field
 from api.pagination import CursorArgs, CursorMetaSchema
 from models.people import AssignmentRole
@@ -41,18 +41,13 @@ class OfficerCreateSchema(Schema):
     title = text_field(50, allow_none=True, example="网格员", description="job title, free text")
 
 
-class OfficerPatchSchema(Schema):
+class OfficerPatchSchema(PatchSchema):
     name = text_field(50)
     mobile = Mobile()
     title = text_field(50, allow_none=True)
     township_id = id_field(
         metadata={"description": "move to another township (county administrators; no current cells)"}
     )
-
-    @ma.validates_schema
-    def _something(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if not data:
-            raise ma.ValidationError(coded("empty-patch", "give at least one of name, mobile, title, township_id"))
 
 
 class OfficerDeactivateSchema(Schema):
@@ -134,6 +129,10 @@ class AssignmentEndSchema(Schema):
 
 
 class AssignmentCorrectSchema(Schema):
+    """The reason, and at least one thing to correct."""
+
+    json_schema: ClassVar[dict[str, Any]] = {"minProperties": 2}  # `reason` and one more
+
     reason = text_field(500, required=True, example="录入错误：网格长应为李强")
     officer_id = id_field()
     role = ma.fields.Enum(AssignmentRole, by_value=True)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import marshmallow as ma
 
 from api.errors import coded
-from api.extensions import Schema
+from api.extensions import NOT_BLANK, PatchSchema, Schema
 from api.fields import AreaGeometry, GeoJSONObject, id_field
 from api.pagination import CursorArgs, CursorMetaSchema, PageArgs, PageMetaSchema
 from geo.coords import CoordSystem
@@ -26,11 +24,11 @@ def _code_field(digits: int, what: str) -> ma.fields.String:
 def _name_field(required: bool) -> ma.fields.String:
     return ma.fields.String(
         required=required,
-        validate=ma.validate.And(
+        validate=[
             ma.validate.Length(min=1, max=100, error=coded("name-length", "a name has 1 to 100 characters")),
             ma.validate.Predicate("strip", error=coded("name-blank", "a name cannot be blank")),
-        ),
-        metadata={"example": "青山镇"},
+        ],
+        metadata={"example": "青山镇", "pattern": NOT_BLANK},
     )
 
 
@@ -146,16 +144,11 @@ class GridCellCreateSchema(Schema):
     boundary = AreaGeometry(required=True)
 
 
-class UnitPatchSchema(Schema):
+class UnitPatchSchema(PatchSchema):
     """Code and parent never change; redraw or rename only."""
 
     name = _name_field(required=False)
     boundary = AreaGeometry()
-
-    @ma.validates_schema
-    def _something(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if not data:
-            raise ma.ValidationError(coded("empty-patch", "give a name, a boundary, or both"))
 
 
 class _UnitFilters(Schema):
