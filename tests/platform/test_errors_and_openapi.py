@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -11,10 +10,8 @@ from flask import Flask
 from api import create_app
 from api.auth import PUBLIC, declare
 from tests import factories as f
-from tests.factories import assert_problem, rect
+from tests.factories import API, PROBLEM_JSON, assert_problem, openapi_path, rect
 
-API = "/api/v1"
-PROBLEM_JSON = "application/problem+json"
 SPEC_ROUTES = {f"{API}/openapi.json", f"{API}/docs"}
 UNDOCUMENTED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -162,23 +159,11 @@ def test_an_unexpected_failure_is_a_500_problem_that_leaks_nothing(tmp_path):
 # ---- OpenAPI ------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def spec(client) -> dict[str, Any]:
-    response = client.get(f"{API}/openapi.json")
-    assert response.status_code == 200
-    assert response.mimetype == "application/json"
-    return response.get_json()
-
-
 def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in node:
         *_, kind, name = node["$ref"].split("/")
         node = spec["components"][kind][name]
     return node
-
-
-def _openapi_path(rule: str) -> str:
-    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
 
 
 def _operations(spec: dict[str, Any]):
@@ -194,7 +179,7 @@ def test_every_api_route_and_method_is_in_the_spec(app: Flask, spec):
         if not rule.rule.startswith(API) or rule.rule in SPEC_ROUTES:
             continue
         for method in rule.methods - UNDOCUMENTED_METHODS:
-            expected.add((_openapi_path(rule.rule), method.lower()))
+            expected.add((openapi_path(rule.rule), method.lower()))
     documented = {(path, method) for path, method, _ in _operations(spec)}
 
     assert expected, "no API routes found"

@@ -6,7 +6,10 @@ from sqlalchemy import inspect
 
 from api.db import db
 from models import Base
+from models.roles import Role
 from models.schema import downgrade, include_object, upgrade
+from tests import factories as f
+from tests.factories import API
 
 TABLES = {
     "townships",
@@ -38,14 +41,11 @@ def test_migrations_go_down_to_nothing_and_up_again(app, client):
     with engine.connect() as connection:
         assert set(inspect(connection).get_table_names()) >= TABLES
     # and the rebuilt schema works, spatial index included (the accounts went down with it: log in anew)
-    from models.roles import Role
-    from tests import factories as f
-
     client = f.login_as(app, Role.COUNTY_ADMIN, username="again")
 
     township = f.township(client)
     lon, lat = f.at(10, 10)
     village = f.village(client, township["id"])
     f.cell(client, village["id"])
-    answer = client.get(f"/api/v1/grid-cells/locate?lon={lon}&lat={lat}")
+    answer = client.get(f"{API}/grid-cells/locate?lon={lon}&lat={lat}")
     assert answer.status_code == 200, answer.get_json()

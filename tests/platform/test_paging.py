@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories as f
-from tests.factories import assert_problem
-
-API = "/api/v1"
+from tests.factories import API, assert_problem, query_plan
 
 
 def walk(client, path: str, **query) -> tuple[list[dict], int]:
@@ -114,7 +112,6 @@ def keyset_plans(session):
     from models.roles import SYSTEM
     from models.territory import GRID_CELL, VILLAGE
     from models.territory.queries import unit_listing
-    from tests.test_spatial_index import query_plan
 
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     # (On empty tables PostgreSQL may pick any index that matches a default filter: list everything here.)

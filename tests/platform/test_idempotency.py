@@ -12,9 +12,7 @@ from models.idempotency import IdempotencyKey
 from models.people import Officer
 from models.roles import Role
 from tests import factories as f
-from tests.factories import assert_problem, race
-
-API = "/api/v1"
+from tests.factories import API, assert_problem, race
 
 
 def officer_body(township_id: int, mobile: str = "13800138000", name: str = "张伟") -> dict:

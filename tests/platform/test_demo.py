@@ -6,6 +6,8 @@ from api.db import db
 from geo.measure import outside_of, overlap_of, uncovered_part
 from models.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_county, plan_county
 from models.territory import GRID_CELL, TOWNSHIP, VILLAGE
+from tests import factories as f
+from tests.factories import API
 
 SMALL = {"seed": 7, "townships": 3, "villages": 9, "cells": 24}
 
@@ -54,20 +56,19 @@ def test_the_demo_loads_through_the_api_rules_and_every_cell_can_be_located(app,
     for unit in plan_county(**SMALL):
         if unit.level is GRID_CELL:
             point = unit.shape.representative_point()
-            answer = client.get(f"/api/v1/grid-cells/locate?lon={point.x}&lat={point.y}")
+            answer = client.get(f"{API}/grid-cells/locate?lon={point.x}&lat={point.y}")
             assert answer.status_code == 200 and answer.get_json()["code"] == unit.code
     assert db.engine(app)  # the app's own engine served all of the above
 
 
 def test_every_demo_account_logs_in_with_the_documented_password_and_sees_its_scope(app, client, session):
     load_demo_county(session, **SMALL)
-    anonymous = app.test_client()
     scopes = {}
     for username, _name, role in DEMO_ACCOUNTS:
-        answer = anonymous.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+        answer = f.login(app, username, DEMO_PASSWORD)
         assert answer.status_code == 200, answer.get_json()
         assert answer.get_json()["user"]["role"] == role.value
-        me = anonymous.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {answer.get_json()['access_token']}"})
+        me = f.bearer(app, answer.get_json()["access_token"]).get(f"{API}/auth/me")
         scopes[username] = me.get_json()["scope"]
     assert scopes["admin"]["county_wide"] and scopes["viewer"]["county_wide"] and scopes["viewer"]["read_only"]
     assert scopes["leader"]["township_id"] is not None and not scopes["leader"]["county_wide"]
@@ -77,10 +78,10 @@ def test_every_demo_account_logs_in_with_the_documented_password_and_sees_its_sc
 
 def test_the_demo_has_history_and_a_to_do_list(client, session):
     load_demo_county(session, seed=3, townships=2, villages=6, cells=60)
-    cells = client.get("/api/v1/grid-cells", query_string={"page_size": 100, "count": "true"}).get_json()["total"]
-    unowned = client.get("/api/v1/grid-cells", query_string={"has_owner": "false", "count": "true"}).get_json()["total"]
-    owned = client.get("/api/v1/grid-cells", query_string={"has_owner": "true", "count": "true"}).get_json()["total"]
+    cells = client.get(f"{API}/grid-cells", query_string={"page_size": 100, "count": "true"}).get_json()["total"]
+    unowned = client.get(f"{API}/grid-cells", query_string={"has_owner": "false", "count": "true"}).get_json()["total"]
+    owned = client.get(f"{API}/grid-cells", query_string={"has_owner": "true", "count": "true"}).get_json()["total"]
     assert owned + unowned == cells == 60
     assert owned > unowned
-    ended = client.get("/api/v1/grid-assignments", query_string={"current": "false", "count": "true"}).get_json()
+    ended = client.get(f"{API}/grid-assignments", query_string={"current": "false", "count": "true"}).get_json()
     assert ended["total"] > 0, "some owners were handed over in the past"
