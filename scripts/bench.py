@@ -29,8 +29,8 @@ from models.demo import DEMO_PASSWORD, load_demo_county, plan_county
 from models.schema import upgrade
 from models.territory import GRID_CELL
 from models.territory.queries import locate_statement
+from tests.factories import query_plan
 from tests.pg_server import postgres_server
-from tests.test_spatial_index import query_plan
 
 
 def timed(label: str, fn: Callable[[], object], repeat: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests import factories as f
-from tests.factories import race
+from tests.factories import API, race
 
 
 def test_two_overlapping_cells_drawn_at_the_same_moment_cannot_both_be_created(app, client):
@@ -13,7 +13,7 @@ def test_two_overlapping_cells_drawn_at_the_same_moment_cannot_both_be_created(a
 
     def draw(code: str, box: tuple) -> Callable:
         body = {"village_id": village["id"], "code": code, "name": code, "boundary": f.rect(*box)}
-        return lambda c: c.post("/api/v1/grid-cells", json=body)
+        return lambda c: c.post(f"{API}/grid-cells", json=body)
 
     for attempt in range(3):
         answers = race(
@@ -25,7 +25,7 @@ def test_two_overlapping_cells_drawn_at_the_same_moment_cannot_both_be_created(a
         assert statuses == [201, 422], [a.get_json() for a in answers]
         refused = next(a for a in answers if a.status_code == 422)
         assert refused.get_json()["code"] == "overlaps-sibling"
-    cells = client.get(f"/api/v1/grid-cells?village_id={village['id']}&count=true").get_json()
+    cells = client.get(f"{API}/grid-cells?village_id={village['id']}&count=true").get_json()
     assert cells["total"] == 3
 
 
@@ -33,12 +33,10 @@ def test_two_edits_from_the_same_version_end_with_one_winner_and_one_412(app, cl
     township = f.township(client)
 
     def rename(name: str) -> Callable:
-        return lambda c: c.patch(
-            f"/api/v1/townships/{township['id']}", json={"name": name}, headers={"If-Match": '"1"'}
-        )
+        return lambda c: c.patch(f"{API}/townships/{township['id']}", json={"name": name}, headers={"If-Match": '"1"'})
 
     answers = race(client, rename("甲镇"), rename("乙镇"))
     assert sorted(a.status_code for a in answers) == [200, 412]
     winner = next(a for a in answers if a.status_code == 200).get_json()
-    now = client.get(f"/api/v1/townships/{township['id']}").get_json()
+    now = client.get(f"{API}/townships/{township['id']}").get_json()
     assert now["name"] == winner["name"] and now["version"] == 2
