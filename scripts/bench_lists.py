@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from api.db import db
 from models.demo import DEMO_PASSWORD
 from models.territory.queries import locate_statement
-from tests.test_spatial_index import query_plan
+from tests.factories import query_plan
 
 API = "/api/v1"
 
