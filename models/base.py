@@ -47,6 +47,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+UNSET: Any = object()  # a keyword argument left out, where None is a value ("clear the title")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -58,6 +58,20 @@ class Claim:
     response_body: str | None = None
 
 
+def _held(row: Any) -> Claim:
+    """A claim another request holds (or held: `state` says whether its answer is stored)."""
+    return Claim(
+        id=row.id,
+        mine=False,
+        fingerprint=row.fingerprint,
+        state=row.state,
+        claimed_at=row.claimed_at,
+        response_status=row.response_status,
+        response_headers=row.response_headers,
+        response_body=row.response_body,
+    )
+
+
 def _insert(session: Session) -> Any:
     return (postgresql if dialect_of(session) == "postgresql" else sqlite).insert(IdempotencyKey)
 
@@ -107,16 +121,7 @@ def claim(
             session.commit()
             return Claim(id=row.id, mine=True, fingerprint=fingerprint, state=IN_FLIGHT, claimed_at=now)
     session.commit()
-    return Claim(
-        id=row.id,
-        mine=False,
-        fingerprint=row.fingerprint,
-        state=row.state,
-        claimed_at=row.claimed_at,
-        response_status=row.response_status,
-        response_headers=row.response_headers,
-        response_body=row.response_body,
-    )
+    return _held(row)
 
 
 def stored_answer(session: Session, *, caller: Caller, claim_id: int) -> Claim | None:
@@ -127,16 +132,7 @@ def stored_answer(session: Session, *, caller: Caller, claim_id: int) -> Claim |
     session.commit()
     if row is None:
         return None
-    return Claim(
-        id=row.id,
-        mine=False,
-        fingerprint=row.fingerprint,
-        state=row.state,
-        claimed_at=row.claimed_at,
-        response_status=row.response_status,
-        response_headers=row.response_headers,
-        response_body=row.response_body,
-    )
+    return _held(row)
 
 
 def complete(

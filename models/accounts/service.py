@@ -7,8 +7,6 @@ write lock does the same there).
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -17,7 +15,7 @@ from models import locks
 from models.accounts.model import User
 from models.accounts.passwords import check_password_policy, hash_password
 from models.accounts.tokens import revoke_sessions
-from models.base import check_version, commit_guarded, utcnow, write_transaction
+from models.base import UNSET, check_version, commit_guarded, utcnow, write_transaction
 from models.errors import Conflict, Forbidden, NotFound, RuleViolation
 from models.people.model import Officer
 from models.roles import Caller, Role
@@ -186,9 +184,6 @@ def _refuse_second_account(session: Session, caller: Caller, officer_id: int, us
         )
 
 
-_UNSET: Any = object()
-
-
 def update_user(
     session: Session,
     *,
@@ -197,8 +192,8 @@ def update_user(
     expected_version: int | None,
     display_name: str | None = None,
     role: Role | None = None,
-    township_id: int | None = _UNSET,
-    officer_id: int | None = _UNSET,
+    township_id: int | None = UNSET,
+    officer_id: int | None = UNSET,
 ) -> User:
     """Change an account's name, role, township or officer link; the result must be one the caller may make."""
     write_transaction(session, locks.accounts())
@@ -209,13 +204,13 @@ def update_user(
     _check_manages(caller, Role(user.role), user.township_id, what="change")
     new_role = role or Role(user.role)
     _check_role_power(caller, new_role, what="make")
-    new_officer = user.officer_id if officer_id is _UNSET else officer_id
-    if officer_id is _UNSET and new_role is not Role.GRID_OFFICER:
+    new_officer = user.officer_id if officer_id is UNSET else officer_id
+    if officer_id is UNSET and new_role is not Role.GRID_OFFICER:
         new_officer = None  # the link belongs to the grid officer role
-    new_township = user.township_id if township_id is _UNSET else township_id
-    if new_role is Role.COUNTY_ADMIN and township_id is _UNSET:
+    new_township = user.township_id if township_id is UNSET else township_id
+    if new_role is Role.COUNTY_ADMIN and township_id is UNSET:
         new_township = None
-    if new_role is Role.GRID_OFFICER and township_id is _UNSET:
+    if new_role is Role.GRID_OFFICER and township_id is UNSET:
         new_township = None  # follows the officer
     new_township = _resolve_account_scope(session, caller, new_role, new_township, new_officer)
     _check_manages(caller, new_role, new_township, what="make")

@@ -6,14 +6,12 @@ An officer who leaves (deactivation) or moves township takes along what higher d
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import locks
-from models.base import check_version, commit_guarded, utcnow, write_transaction
+from models.base import UNSET, check_version, commit_guarded, utcnow, write_transaction
 from models.errors import Conflict, RuleViolation
 from models.people.guards import officer_leaving, officer_moving
 from models.people.model import GridAssignment, Officer
@@ -80,9 +78,6 @@ def create_officer(
     return officer
 
 
-_UNSET: Any = object()
-
-
 def update_officer(
     session: Session,
     *,
@@ -91,7 +86,7 @@ def update_officer(
     expected_version: int | None,
     name: str | None = None,
     mobile: str | None = None,
-    title: str | None = _UNSET,
+    title: str | None = UNSET,
     township_id: int | None = None,
 ) -> Officer:
     """Change an officer's details. Moving them to another township needs county scope and no current cells."""
@@ -121,7 +116,7 @@ def update_officer(
         officer_moving.run(session, caller=caller, officer_id=officer.id, township_id=township_id)
     if name is not None:
         officer.name = name
-    if title is not _UNSET:
+    if title is not UNSET:
         officer.title = title
     if session.is_modified(officer):
         officer.updated_at = utcnow()
