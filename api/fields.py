@@ -204,16 +204,26 @@ class Mobile(ma.fields.String):
         return digits
 
 
+# The rules of a text field, by what it is: (too long or empty, blank), `{n}` standing for the maximum length.
+_TEXT_RULES = {
+    "": (coded("length", "1 to {n} characters"), coded("blank", "may not be blank")),
+    "name": (coded("name-length", "a name has 1 to {n} characters"), coded("name-blank", "a name cannot be blank")),
+}
+
+
 def text_field(
-    max_length: int, *, required: bool = False, allow_none: bool = False, **metadata: Any
+    max_length: int, *, required: bool = False, allow_none: bool = False, what: str = "", **metadata: Any
 ) -> ma.fields.String:
-    """A non-blank string of at most `max_length` characters (the spec says both: lengths and a pattern)."""
+    """A non-blank string of at most `max_length` characters (the spec says both: lengths and a pattern).
+
+    `what` picks the rules' codes: `name` for the names of territorial units (name-length, name-blank)."""
+    length, blank = _TEXT_RULES[what]
     return ma.fields.String(
         required=required,
         allow_none=allow_none,
         validate=[
-            ma.validate.Length(min=1, max=max_length, error=coded("length", f"1 to {max_length} characters")),
-            ma.validate.Predicate("strip", error=coded("blank", "may not be blank")),
+            ma.validate.Length(min=1, max=max_length, error=length.format(n=max_length)),
+            ma.validate.Predicate("strip", error=blank),
         ],
         metadata={"pattern": NOT_BLANK, **metadata},
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 
 from api.errors import coded
-from api.extensions import NOT_BLANK, PatchSchema, Schema
-from api.fields import AreaGeometry, GeoJSONObject, id_field
+from api.extensions import PatchSchema, Schema
+from api.fields import AreaGeometry, GeoJSONObject, id_field, text_field
 from api.pagination import CursorArgs, CursorMetaSchema, PageArgs, PageMetaSchema
 from geo.coords import CoordSystem
 
@@ -22,14 +22,7 @@ def _code_field(digits: int, what: str) -> ma.fields.String:
 
 
 def _name_field(required: bool) -> ma.fields.String:
-    return ma.fields.String(
-        required=required,
-        validate=[
-            ma.validate.Length(min=1, max=100, error=coded("name-length", "a name has 1 to 100 characters")),
-            ma.validate.Predicate("strip", error=coded("name-blank", "a name cannot be blank")),
-        ],
-        metadata={"example": "青山镇", "pattern": NOT_BLANK},
-    )
+    return text_field(100, required=required, what="name", example="青山镇")
 
 
 # ---- output -----------------------------------------------------------------------------------------------------
