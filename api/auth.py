@@ -43,13 +43,17 @@ class AccessRule:
 PUBLIC = AccessRule(roles=frozenset(), public=True)
 
 
+def handler_of(view: Callable | None, method: str) -> Callable | None:
+    """The function that answers `method` on a view: the view itself, or a MethodView's method (HEAD: get)."""
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return view
+    return getattr(view_class, "get" if method == "HEAD" else method.lower(), None)
+
+
 def access_rule_of(view: Callable, method: str) -> AccessRule | None:
     """The rule declared for a view function (or a MethodView's method)."""
-    view_class = getattr(view, "view_class", None)
-    if view_class is not None:
-        name = "get" if method == "HEAD" else method.lower()
-        view = getattr(view_class, name, None)
-    return getattr(view, "_access_rule", None)
+    return getattr(handler_of(view, method), "_access_rule", None)
 
 
 def endpoint_rule(app: Flask, endpoint: str, method: str) -> AccessRule | None:

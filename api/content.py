@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_smorest import abort
 
+from api.auth import handler_of
+
 NOT_JSON = "the body is not JSON: send it with Content-Type: application/json"
 
 
@@ -20,13 +22,6 @@ def json_body(func: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a view as one that reads a JSON body."""
     func._json_body = True  # type: ignore[attr-defined]
     return func
-
-
-def _reads_json_body(view: Callable[..., Any] | None, method: str) -> bool:
-    view_class = getattr(view, "view_class", None)
-    if view_class is not None:
-        view = getattr(view_class, method.lower(), None)
-    return getattr(view, "_json_body", False)
 
 
 def _has_body() -> bool:
@@ -38,7 +33,8 @@ def refuse_other_media_types() -> None:
     charset, or `application/*+json`). No body at all is left to the schema (it says which fields are required)."""
     if request.endpoint is None or request.routing_exception is not None:
         return
-    if not _reads_json_body(current_app.view_functions.get(request.endpoint), request.method):
+    handler = handler_of(current_app.view_functions.get(request.endpoint), request.method)
+    if not getattr(handler, "_json_body", False):
         return
     if _has_body() and not request.is_json:
         sent = request.mimetype or "no Content-Type"

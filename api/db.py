@@ -38,10 +38,9 @@ class Database:
         On PostgreSQL it reads in autocommit: no BEGIN and ROLLBACK around a request that only reads (two round
         trips saved; each statement sees committed data, as under READ COMMITTED anyway). A write starts its own
         transaction (`models.base.write_transaction`), with its locks, and commits it. (SQLite runs in-process:
-        nothing to save there.) The caller, if any, is the audit trail's "who"."""
+        nothing to save there.) `api.auth` puts the caller in its `info["actor"]`, the audit trail's "who"."""
         if "db_session" not in g:
             g.db_session = current_app.extensions["db"][2]()
-            g.db_session.info["actor"] = g.get("caller")
         return g.db_session
 
     @staticmethod
