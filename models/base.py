@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg import OperationalError as DriverError
+from psycopg import pq
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -115,16 +117,28 @@ class PreparedRead:
     """A read on a hot path (the token check of every request), run straight on a pooled DBAPI connection.
 
     The statement is built once and compiled once per dialect; each call binds its parameters through the column
-    types (UTC times included), runs in autocommit on a pooled connection (no BEGIN, no ROLLBACK: one round trip on
-    PostgreSQL) and answers the first row as a plain tuple (for columns whose types need no result processing: ids
-    and text). What a session would add per call (a transaction, statement cache keys, result objects) stays out.
+    types (UTC times included) and answers the first row as a plain tuple (for columns whose types need no result
+    processing: ids and text). What a session would add per call (a transaction, statement cache keys, result
+    objects) stays out.
+
+    On PostgreSQL it goes one step further: the statement is prepared on each connection under its own name and run
+    with libpq's `PQexecPrepared` on the connection psycopg wraps, parameters and results as text: one round trip,
+    outside any transaction block (no BEGIN, no ROLLBACK, no autocommit switch), with the GIL released while it
+    waits and none of the driver's per-query bookkeeping; the connection stays idle for the next user. Measured on
+    the token check: see docs/benchmark.md.
     """
 
     def __init__(self, stmt: Any) -> None:
         self.stmt = stmt
         self._compiled: dict[str, tuple[Any, Any, dict[str, Any]]] = {}
+        self._name = f"gridpatrol_read_{id(self):x}".encode()
+        self._converters = [column.type.python_type for column in stmt.selected_columns]
 
     def _compile(self, dialect: Dialect) -> tuple[Any, Any, dict[str, Any]]:
+        if dialect.name == "postgresql":  # $1, $2... for libpq
+            from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+            dialect = PGDialect_psycopg(paramstyle="numeric_dollar")
         compiled = self.stmt.compile(dialect=dialect)
         processors = {}
         for name, bind in compiled.binds.items():
@@ -143,20 +157,51 @@ class PreparedRead:
         for name, processor in processors.items():
             values[name] = processor(values[name])
         pooled = engine.raw_connection()
-        driver = pooled.dbapi_connection
-        manual = getattr(driver, "autocommit", None) is False  # psycopg; SQLite's connections are autocommit here
         try:
-            if manual:
-                driver.autocommit = True
-            cursor = driver.cursor()
+            if engine.dialect.name == "postgresql":
+                return self._first_libpq(pooled, compiled.string, [values[name] for name in positions])
+            cursor = pooled.dbapi_connection.cursor()
             cursor.execute(compiled.string, tuple(values[name] for name in positions) if positions else values)
             row = cursor.fetchone()
             cursor.close()
+            return tuple(row) if row is not None else None
         finally:
-            if manual:
-                driver.autocommit = False
             pooled.close()
-        return tuple(row) if row is not None else None
+
+    def _first_libpq(self, pooled: Any, sql: str, values: list[Any]) -> tuple[Any, ...] | None:
+        pgconn = pooled.dbapi_connection.pgconn
+        if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            raise RuntimeError("a prepared read on a connection inside a transaction")
+        params = [None if v is None else _as_text(v).encode() for v in values]
+        result = pgconn.exec_prepared(self._name, params)
+        if result.status == pq.ExecStatus.FATAL_ERROR and result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000":
+            # Not prepared on this connection yet, or gone: psycopg deallocates every prepared statement after a
+            # ROLLBACK. Prepare it and run it again.
+            self._check(pgconn, pgconn.prepare(self._name, sql.encode()), pooled)
+            result = pgconn.exec_prepared(self._name, params)
+        self._check(pgconn, result, pooled)
+        if result.ntuples == 0:
+            return None
+        return tuple(
+            None if (raw := result.get_value(0, i)) is None else convert(raw.decode())
+            for i, convert in enumerate(self._converters)
+        )
+
+    @staticmethod
+    def _check(pgconn: Any, result: Any, pooled: Any) -> None:
+        if result.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
+            pooled.invalidate()  # a connection in an unknown state is not given to anyone else
+            message = (result.error_message or pgconn.error_message).decode(errors="replace")
+            raise DriverError(f"prepared read failed: {message}")
+
+
+def _as_text(value: Any) -> str:
+    """A parameter in PostgreSQL's text format; times must carry their zone (the column types make them UTC)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a naive time as a parameter: give it a zone")
+        return value.isoformat()
+    return str(value)
 
 
 @event.listens_for(Session, "before_flush")
