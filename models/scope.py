@@ -9,7 +9,7 @@ the same commit.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, false, or_, select
 from sqlalchemy.orm import Session
@@ -19,6 +19,8 @@ from models.errors import NotFound
 from models.people.model import GridAssignment, Officer
 from models.roles import Caller, Role
 from models.territory.model import GridCell, Township, Village
+
+T = TypeVar("T")
 
 
 def officer_current_cells(officer_id: int | None) -> Select:
@@ -53,12 +55,12 @@ def scope_values(caller: Caller) -> dict[str, int | None]:
     }
 
 
-_BUILT: dict[tuple[Any, ...], Select] = {}
+_BUILT: dict[tuple[Any, ...], Any] = {}
 
 
-def built_once(key: tuple[Any, ...], caller: Caller, build: Callable[[], Select]) -> Select:
-    """The statement `build` makes for this key and the caller's shape of scope, built on first use only. Run it
-    with `scope_values(caller)` among its parameters."""
+def built_once(key: tuple[Any, ...], caller: Caller, build: Callable[[], T]) -> T:
+    """The statement (or `PreparedRead`) `build` makes for this key and the caller's shape of scope, built on first
+    use only. Run it with `scope_values(caller)` among its parameters."""
     full_key = (*key, scope_shape(caller))
     stmt = _BUILT.get(full_key)
     if stmt is None:
