@@ -53,10 +53,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from api.accounts import BLUEPRINTS as ACCOUNTS
     from api.audit import BLUEPRINTS as AUDIT
+    from api.departments import BLUEPRINTS as DEPARTMENTS
     from api.people import BLUEPRINTS as PEOPLE
     from api.territory import BLUEPRINTS as TERRITORY
 
-    for blueprint in (*ACCOUNTS, *TERRITORY, *PEOPLE, *AUDIT):
+    for blueprint in (*ACCOUNTS, *TERRITORY, *DEPARTMENTS, *PEOPLE, *AUDIT):
         api.register_blueprint(blueprint)
 
     from api.cli import register_cli

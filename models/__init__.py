@@ -7,6 +7,7 @@ write (see `models.guards`).
 from models.accounts import AuthSession, AuthToken, User
 from models.audit import AuditEvent
 from models.base import Base
+from models.departments import Department, Sector
 from models.idempotency import IdempotencyKey
 from models.people import GridAssignment, Officer
 from models.territory import GridCell, Township, Village
@@ -16,10 +17,12 @@ __all__ = [
     "AuthSession",
     "AuthToken",
     "Base",
+    "Department",
     "GridAssignment",
     "GridCell",
     "IdempotencyKey",
     "Officer",
+    "Sector",
     "Township",
     "User",
     "Village",

@@ -1,11 +1,11 @@
 """Registries through which a higher domain takes part in a lower one's writes without the lower importing it.
 
-Imports run one way: territory < people < accounts < enterprises < hazards < patrols < duty < statistics. When a
-write of a lower domain needs the word of a higher one (may this cell be retired? an officer left: what of their
-account?), the lower domain declares a `Guards` registry and calls it inside its write; each higher domain
-registers its function there when it is imported (`models/__init__` imports every domain, so a registry is full
-before any write runs). A function vetoes by raising a `DomainError`; the locks it needs are declared with it and
-taken by the lower domain's write, in the global order of `models.locks`.
+Imports run one way: territory < departments < people < accounts < enterprises < hazards < patrols < duty <
+statistics. When a write of a lower domain needs the word of a higher one (may this cell be retired? an officer
+left: what of their account?), the lower domain declares a `Guards` registry and calls it inside its write; each
+higher domain registers its function there when it is imported (`models/__init__` imports every domain, so a
+registry is full before any write runs). A function vetoes by raising a `DomainError`; the locks it needs are
+declared with it and taken by the lower domain's write, in the global order of `models.locks`.
 """
 
 from __future__ import annotations

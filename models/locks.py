@@ -22,6 +22,7 @@ class LockKind(Enum):
     CELLS_OF_VILLAGE = "cells-of-village"  # the cells of one village: drawing, redrawing, retiring them
     VILLAGES_OF_TOWNSHIP = "villages-of-township"  # the villages of one township
     TOWNSHIPS = "townships"  # the townships of the county
+    DEPARTMENTS = "departments"  # the county's departments and sectors: codes and names, retiring
     TEAM = "team"  # a cell's team (its current assignments), and retiring the cell
     OFFICER = "officer"  # an officer being active: assigning them, deactivating them
     MOBILE = "mobile"  # a mobile number being free among active officers
@@ -61,6 +62,11 @@ def children_of(level_key: str, parent_id: int | None) -> LockKey:
         "township": LockKind.TOWNSHIPS,
     }[level_key]
     return _key(kind, parent_id or 0)
+
+
+def departments(*_ignored: object) -> LockKey:
+    """One lock for the departments and sectors of the county (they are few and change rarely)."""
+    return _key(LockKind.DEPARTMENTS, "all")
 
 
 def team(cell_id: int) -> LockKey:

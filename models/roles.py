@@ -10,6 +10,8 @@ Roles gate the verbs (each endpoint declares the roles it admits); which rows a 
 | grid_officer    | the cells they are assigned to now (and those cells' village and township),  |
 |                 | their own officer record and the assignments of their cells                  |
 | viewer          | read-only: one township, or the whole county when it has none                |
+| department_staff| county-wide, read-only on territory and people; of enterprises, those their  |
+|                 | department supervises (and, with hazards, theirs)                            |
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Role(StrEnum):
     TOWNSHIP_LEADER = "township_leader"
     GRID_OFFICER = "grid_officer"
     VIEWER = "viewer"
+    DEPARTMENT_STAFF = "department_staff"
 
     @property
     def label(self) -> str:
@@ -34,6 +37,7 @@ _ROLE_LABELS = {
     Role.TOWNSHIP_LEADER: "township leader (乡镇领导)",
     Role.GRID_OFFICER: "grid officer (网格员)",
     Role.VIEWER: "viewer (只读)",
+    Role.DEPARTMENT_STAFF: "department staff (行业部门)",
 }
 ALL_ROLES = frozenset(Role)
 MANAGERS = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP_LEADER})
@@ -49,6 +53,7 @@ class Caller:
     township_id: int | None = None
     officer_id: int | None = None
     session_id: int | None = None
+    department_id: int | None = None
 
     @property
     def county_wide(self) -> bool:

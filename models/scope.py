@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from models.accounts.model import User
+from models.departments.model import Department, Sector
 from models.errors import NotFound
 from models.people.model import GridAssignment, Officer
 from models.roles import Caller, Role
@@ -41,6 +42,8 @@ def officer_current_cells(officer_id: int | None) -> Select:
 def scope_shape(caller: Caller) -> str:
     if caller.county_wide:
         return "county"
+    if caller.role is Role.DEPARTMENT_STAFF:
+        return "department"
     if caller.role is Role.GRID_OFFICER:
         return "cells"
     return "township" if caller.township_id is not None else "nothing"
@@ -52,6 +55,7 @@ def scope_values(caller: Caller) -> dict[str, int | None]:
         "scope_township_id": caller.township_id,
         "scope_officer_id": caller.officer_id,
         "scope_user_id": caller.user_id,
+        "scope_department_id": caller.department_id,
     }
 
 
@@ -83,10 +87,31 @@ _OFFICER_RULES: dict[type, Callable[[Caller, Select], ColumnElement[bool]]] = {
 }
 
 
+# The county's organisation chart: every role reads it whole.
+_PUBLIC = frozenset({Department, Sector})
+
+# Department staff read the territory and who patrols it county-wide (they work with every township), their own
+# account, and of the facts, those of their department (rules added by the domains that hold them).
+_DEPARTMENT_RULES: dict[type, Callable[[Caller], ColumnElement[bool] | None]] = {
+    Township: lambda caller: None,
+    Village: lambda caller: None,
+    GridCell: lambda caller: None,
+    Officer: lambda caller: None,
+    GridAssignment: lambda caller: None,
+    User: lambda caller: User.id == bindparam("scope_user_id", caller.user_id),
+}
+
+
 def scope_clauses(caller: Caller, model: type) -> list[ColumnElement[bool]]:
     """WHERE clauses that keep only the rows of `model` inside the caller's scope ([] for the whole county)."""
-    if caller.county_wide:
+    if caller.county_wide or model in _PUBLIC:
         return []
+    if caller.role is Role.DEPARTMENT_STAFF:
+        department_rule = _DEPARTMENT_RULES.get(model)
+        if department_rule is None:
+            return [false()]
+        clause = department_rule(caller)
+        return [] if clause is None else [clause]
     if caller.role is not Role.GRID_OFFICER:
         if caller.township_id is None:
             return [false()]

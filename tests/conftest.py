@@ -23,13 +23,15 @@ import jsonschema_rs
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from api import create_app
 from api.db import db
 from models import Base
+from models.base import utcnow
+from models.departments.model import Sector, seeded_sector_rows
 from models.roles import Role
 from models.schema import upgrade
 from tests import factories as f
@@ -146,6 +148,7 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         else:
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(insert(Sector.__table__), seeded_sector_rows(utcnow()))  # what the migration seeds
 
 
 @pytest.fixture

@@ -177,6 +177,15 @@ def officer(
     return create(client, "officers", body)
 
 
+def department(
+    client: FlaskClient,
+    code: str = "YJJ",
+    name: str = "县应急管理局",
+    sectors: tuple[str, ...] = ("hazardous_chemicals",),
+) -> dict[str, Any]:
+    return create(client, "departments", {"code": code, "name": name, "sectors": list(sectors)})
+
+
 def if_match(client: FlaskClient, path: str) -> dict[str, str]:
     """An If-Match header naming the record's current ETag."""
     got = client.get(f"{API}/{path}")
@@ -194,6 +203,7 @@ def add_user(
     username: str | None = None,
     township_id: int | None = None,
     officer_id: int | None = None,
+    department_id: int | None = None,
     password: str = PASSWORD,
 ) -> int:
     """Create an account directly (as the system); answer its id."""
@@ -208,6 +218,7 @@ def add_user(
             role=role,
             township_id=township_id,
             officer_id=officer_id,
+            department_id=department_id,
         )
         return user.id
 
@@ -242,10 +253,11 @@ def login_as(
     username: str | None = None,
     township_id: int | None = None,
     officer_id: int | None = None,
+    department_id: int | None = None,
 ) -> FlaskClient:
     """A test client logged in as a new user of this role and scope."""
     username = username or f"{role.value}-{township_id or 0}-{officer_id or 0}"
-    add_user(app, role, username=username, township_id=township_id, officer_id=officer_id)
+    add_user(app, role, username=username, township_id=township_id, officer_id=officer_id, department_id=department_id)
     return bearer(app, token_for(app, username)["access_token"])
 
 

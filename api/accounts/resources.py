@@ -131,6 +131,7 @@ class Me(MethodView):
             "county_wide": caller.county_wide,
             "township_id": caller.township_id,
             "officer_id": caller.officer_id,
+            "department_id": caller.department_id,
             "cell_ids": cells,
             "read_only": caller.role is Role.VIEWER,
         }

@@ -13,7 +13,7 @@ from api.pagination import CursorArgs, CursorMetaSchema
 from models.accounts.passwords import PASSWORD_MAX, PASSWORD_MIN
 from models.roles import Role
 
-_ROLE_DOC = "county_admin, township_leader, grid_officer or viewer"
+_ROLE_DOC = "county_admin, township_leader, grid_officer, viewer or department_staff"
 
 
 def _password(*, login: bool = False) -> ma.fields.String:
@@ -69,6 +69,9 @@ class UserSchema(Schema):
     role = ma.fields.Enum(Role, by_value=True, metadata={"description": _ROLE_DOC})
     township_id = ma.fields.Integer(allow_none=True, metadata={"description": "null: the whole county"})
     officer_id = ma.fields.Integer(allow_none=True, metadata={"description": "the officer this account belongs to"})
+    department_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "department staff: the department whose enterprises they see"}
+    )
     active = ma.fields.Boolean()
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
@@ -97,6 +100,7 @@ class ScopeSchema(Schema):
     county_wide = ma.fields.Boolean()
     township_id = ma.fields.Integer(allow_none=True)
     officer_id = ma.fields.Integer(allow_none=True)
+    department_id = ma.fields.Integer(allow_none=True)
     cell_ids = ma.fields.List(
         ma.fields.Integer(), allow_none=True, metadata={"description": "a grid officer's current cells"}
     )
@@ -136,6 +140,14 @@ class UserCreateSchema(Schema):
                 Role.TOWNSHIP_LEADER, {"required": ["township_id"], "properties": {"township_id": {"type": "integer"}}}
             ),
             _when_role(Role.COUNTY_ADMIN, {"properties": {"township_id": {"type": "null"}}}),
+            _when_role(
+                Role.DEPARTMENT_STAFF,
+                {
+                    "required": ["department_id"],
+                    "properties": {"department_id": {"type": "integer"}, "township_id": {"type": "null"}},
+                },
+                {"properties": {"department_id": {"type": "null"}}},
+            ),
         ]
     }
 
@@ -148,6 +160,7 @@ class UserCreateSchema(Schema):
         metadata={"description": "required for a township leader; a viewer without one sees the county"},
     )
     officer_id = id_field(allow_none=True, metadata={"description": "required for a grid officer"})
+    department_id = id_field(allow_none=True, metadata={"description": "required for department staff"})
 
 
 class UserPatchSchema(PatchSchema):
@@ -155,6 +168,7 @@ class UserPatchSchema(PatchSchema):
     role = ma.fields.Enum(Role, by_value=True)
     township_id = id_field(allow_none=True)
     officer_id = id_field(allow_none=True)
+    department_id = id_field(allow_none=True)
 
 
 class UserListArgs(CursorArgs):

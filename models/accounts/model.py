@@ -40,6 +40,8 @@ class User(Audited, Base):
     role: Mapped[str] = mapped_column(String(20))
     township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), nullable=True, index=True)
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), nullable=True)
+    # Department staff only: the department whose enterprises they see.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from models.accounts.model import User
 from models.accounts.passwords import check_password_policy, hash_password
 from models.accounts.tokens import revoke_sessions
 from models.base import UNSET, check_version, commit_guarded, utcnow, write_transaction
+from models.departments.model import Department
 from models.errors import Conflict, Forbidden, NotFound, RuleViolation
 from models.people.model import Officer
 from models.roles import Caller, Role
@@ -85,9 +86,9 @@ def _resolve_account_scope(
                 pointer="/township_id",
             )
         township_id = officer.township_id
-    if role is Role.COUNTY_ADMIN and township_id is not None:
+    if role in (Role.COUNTY_ADMIN, Role.DEPARTMENT_STAFF) and township_id is not None:
         raise RuleViolation(
-            "a county administrator covers the whole county: leave township_id out",
+            f"a {role.label} account covers the whole county: leave township_id out",
             code="township-not-allowed",
             pointer="/township_id",
         )
@@ -110,6 +111,34 @@ def _resolve_account_scope(
     return township_id
 
 
+def _resolve_department(session: Session, role: Role, department_id: int | None) -> int | None:
+    """Department staff belong to one active department; no other account has one."""
+    if role is not Role.DEPARTMENT_STAFF:
+        if department_id is not None:
+            raise RuleViolation(
+                f"only a department staff account belongs to a department; a {role.label} account does not",
+                code="department-not-allowed",
+                pointer="/department_id",
+            )
+        return None
+    if department_id is None:
+        raise RuleViolation(
+            "a department staff account needs the department_id of its department",
+            code="department-required",
+            pointer="/department_id",
+        )
+    department = session.get(Department, department_id)
+    if department is None:
+        raise RuleViolation(
+            f"there is no department with id {department_id}", code="department-not-found", pointer="/department_id"
+        )
+    if department.retired_at is not None:
+        raise RuleViolation(
+            f"department {department.code} is retired", code="department-retired", pointer="/department_id"
+        )
+    return department.id
+
+
 def create_user(
     session: Session,
     *,
@@ -120,6 +149,7 @@ def create_user(
     role: Role,
     township_id: int | None = None,
     officer_id: int | None = None,
+    department_id: int | None = None,
 ) -> User:
     """Create an account. A township leader creates grid officer and viewer accounts of their own township."""
     username = username.strip().lower()
@@ -130,6 +160,7 @@ def create_user(
     password_hash = hash_password(password)
     write_transaction(session, locks.accounts())
     township_id = _resolve_account_scope(session, caller, role, township_id, officer_id)
+    department_id = _resolve_department(session, role, department_id)
     _check_manages(caller, role, township_id, what="create")
     _refuse_taken_username(session, caller, username)
     if officer_id is not None:
@@ -142,6 +173,7 @@ def create_user(
         role=role.value,
         township_id=township_id,
         officer_id=officer_id,
+        department_id=department_id,
         created_at=now,
         updated_at=now,
         password_changed_at=now,
@@ -194,8 +226,10 @@ def update_user(
     role: Role | None = None,
     township_id: int | None = UNSET,
     officer_id: int | None = UNSET,
+    department_id: int | None = UNSET,
 ) -> User:
-    """Change an account's name, role, township or officer link; the result must be one the caller may make."""
+    """Change an account's name, role, township, officer link or department; the result must be one the caller may
+    make."""
     write_transaction(session, locks.accounts())
     user = _get_user(session, caller=caller, user_id=user_id)
     check_version(user, expected_version)
@@ -208,11 +242,15 @@ def update_user(
     if officer_id is UNSET and new_role is not Role.GRID_OFFICER:
         new_officer = None  # the link belongs to the grid officer role
     new_township = user.township_id if township_id is UNSET else township_id
-    if new_role is Role.COUNTY_ADMIN and township_id is UNSET:
+    if new_role in (Role.COUNTY_ADMIN, Role.DEPARTMENT_STAFF) and township_id is UNSET:
         new_township = None
     if new_role is Role.GRID_OFFICER and township_id is UNSET:
         new_township = None  # follows the officer
     new_township = _resolve_account_scope(session, caller, new_role, new_township, new_officer)
+    new_department = user.department_id if department_id is UNSET else department_id
+    if department_id is UNSET and new_role is not Role.DEPARTMENT_STAFF:
+        new_department = None  # the department belongs to the department staff role
+    new_department = _resolve_department(session, new_role, new_department)
     _check_manages(caller, new_role, new_township, what="make")
     if user.id == caller.user_id and new_role is not Role(user.role):
         raise Conflict("you cannot change your own role", code="own-role")
@@ -223,6 +261,7 @@ def update_user(
     if display_name is not None:
         user.display_name = display_name
     user.role, user.township_id, user.officer_id = new_role.value, new_township, new_officer
+    user.department_id = new_department
     if session.is_modified(user):
         user.updated_at = utcnow()
     commit_guarded(session)

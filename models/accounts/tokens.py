@@ -244,7 +244,7 @@ def purge_expired_tokens(session: Session) -> int:
 
 # Every request asks this: one indexed lookup (the token's unique digest), built and compiled once.
 _CALLER_OF_TOKEN = PreparedRead(
-    select(User.id, User.username, User.role, User.township_id, User.officer_id, AuthSession.id)
+    select(User.id, User.username, User.role, User.township_id, User.officer_id, AuthSession.id, User.department_id)
     .select_from(AuthToken)
     .join(AuthSession, AuthSession.id == AuthToken.session_id)
     .join(User, User.id == AuthSession.user_id)
@@ -267,8 +267,8 @@ def caller_for_token(session: Session, *, access_token: str) -> Caller | None:
     row = _CALLER_OF_TOKEN.first(session, digest=token_digest(access_token), now=utcnow())
     if row is None:
         return None
-    user_id, username, role, township_id, officer_id, session_id = row
-    return Caller(user_id, username, Role(role), township_id, officer_id, session_id)
+    user_id, username, role, township_id, officer_id, session_id, department_id = row
+    return Caller(user_id, username, Role(role), township_id, officer_id, session_id, department_id)
 
 
 def revoke_sessions(session: Session, *, user_id: int, reason: str) -> None:

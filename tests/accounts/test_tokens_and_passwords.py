@@ -58,6 +58,7 @@ def test_login_answers_an_uncached_token_pair_whose_access_token_opens_auth_me(a
         "county_wide": True,
         "township_id": None,
         "officer_id": None,
+        "department_id": None,
         "cell_ids": None,
         "read_only": True,
     }

@@ -52,7 +52,10 @@ RULES_BEYOND_SCHEMAS = frozenset(
         # the body names a record that does not exist, is retired or deactivated, lies outside the caller's scope,
         # or belongs to another township
         "parent-not-found", "parent-retired", "township-not-found", "township-retired", "officer-not-found",
-        "officer-inactive", "officer-other-township", "township-mismatch",
+        "officer-inactive", "officer-other-township", "township-mismatch", "department-not-found",
+        "department-retired",
+        # sectors are data, not code: the list of their codes is the database's (GET /api/v1/sectors)
+        "sector-unknown",
         # a unit's code extends its parent's; its boundary lies within the parent, beside its siblings and around its
         # children; its rings close and do not cross (GEOS decides)
         "code-parent-mismatch", "outside-parent", "overlaps-sibling", "children-outside", "ring-not-closed",
@@ -153,7 +156,9 @@ def test_every_patch_refuses_an_empty_body_and_the_spec_says_so(client):
     for path, operation in patches.items():
         body = component(operation["requestBody"]["content"]["application/json"]["schema"])
         assert body["minProperties"] == 1, path
-        response = client.patch(path.format(unit_id=1, officer_id=1, user_id=1), json={}, headers={"If-Match": "*"})
+        response = client.patch(
+            path.format(unit_id=1, officer_id=1, user_id=1, department_id=1), json={}, headers={"If-Match": "*"}
+        )
         assert_problem(response, 422, "empty-patch")
 
 

@@ -22,6 +22,8 @@ TABLES = {
     "auth_tokens",
     "audit_events",
     "idempotency_keys",
+    "sectors",
+    "departments",
 }
 
 
