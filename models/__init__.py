@@ -8,6 +8,7 @@ from models.accounts import AuthSession, AuthToken, User
 from models.audit import AuditEvent
 from models.base import Base
 from models.departments import Department, Sector
+from models.enterprises import Enterprise, EnterpriseDepartment
 from models.idempotency import IdempotencyKey
 from models.people import GridAssignment, Officer
 from models.territory import GridCell, Township, Village
@@ -18,6 +19,8 @@ __all__ = [
     "AuthToken",
     "Base",
     "Department",
+    "Enterprise",
+    "EnterpriseDepartment",
     "GridAssignment",
     "GridCell",
     "IdempotencyKey",

@@ -28,6 +28,8 @@ class LockKind(Enum):
     MOBILE = "mobile"  # a mobile number being free among active officers
     REFRESH_TOKEN = "refresh-token"  # one use of one refresh token at a time
     AUTH_SESSION = "auth-session"  # a login session's token chain
+    PLACES = "places"  # where things stand: enterprises' locations and the boundaries that place them
+    CREDIT_CODE = "credit-code"  # a credit code being free among live enterprises
 
 
 ORDER = {kind: rank for rank, kind in enumerate(LockKind)}
@@ -87,3 +89,13 @@ def refresh_token(digest: str) -> LockKey:
 
 def auth_session(session_id: int) -> LockKey:
     return _key(LockKind.AUTH_SESSION, session_id)
+
+
+def places(*_ignored: object) -> LockKey:
+    """One lock for placing things on the map: writing a location and drawing a boundary exclude each other, so that
+    no place is derived from a boundary that is being redrawn."""
+    return _key(LockKind.PLACES, "all")
+
+
+def credit_code(code: str) -> LockKey:
+    return _key(LockKind.CREDIT_CODE, code)

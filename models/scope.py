@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.accounts.model import User
 from models.departments.model import Department, Sector
+from models.enterprises.model import Enterprise, EnterpriseDepartment
 from models.errors import NotFound
 from models.people.model import GridAssignment, Officer
 from models.roles import Caller, Role
@@ -84,6 +85,7 @@ _OFFICER_RULES: dict[type, Callable[[Caller, Select], ColumnElement[bool]]] = {
         GridAssignment.cell_id.in_(cells),
     ),
     User: lambda caller, cells: User.id == bindparam("scope_user_id", caller.user_id),
+    Enterprise: lambda caller, cells: Enterprise.cell_id.in_(cells),
 }
 
 
@@ -99,6 +101,11 @@ _DEPARTMENT_RULES: dict[type, Callable[[Caller], ColumnElement[bool] | None]] = 
     Officer: lambda caller: None,
     GridAssignment: lambda caller: None,
     User: lambda caller: User.id == bindparam("scope_user_id", caller.user_id),
+    Enterprise: lambda caller: Enterprise.id.in_(
+        select(EnterpriseDepartment.enterprise_id).where(
+            EnterpriseDepartment.department_id == bindparam("scope_department_id", caller.department_id)
+        )
+    ),
 }
 
 

@@ -6,6 +6,6 @@ from models.guards import Guards
 # with; raise to refuse.
 department_retiring = Guards("a department is being retired")
 
-# Called as fn(session, caller=, department=) after a department's fields (its sectors among them) changed, in the
-# same transaction: enterprises re-derive their default supervisors.
+# Called as fn(session, caller=, department=) after a department was added, retired or changed (its sectors, say),
+# in the same transaction: enterprises re-derive their default supervisors.
 department_sectors_changed = Guards("a department's sectors changed")

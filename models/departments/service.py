@@ -71,7 +71,7 @@ def create_department(
     duty_phone: str | None = None,
 ) -> Department:
     """Add a department with the sectors it supervises."""
-    write_transaction(session, locks.departments())
+    write_transaction(session, locks.departments(), *department_sectors_changed.locks(0))
     _refuse_taken(session, code=code, name=name, department_id=None)
     now = utcnow()
     department = Department(
@@ -83,6 +83,8 @@ def create_department(
         updated_at=now,
     )
     session.add(department)
+    session.flush()
+    department_sectors_changed.run(session, caller=caller, department=department)
     session.commit()
     return department
 
@@ -133,11 +135,17 @@ def retire_department(
     """The department is abolished or merged away: it stays in the records, supervises nothing new. Refused while
     higher domains still hang on it (active staff accounts, enterprises it alone supervises). Retiring twice is
     harmless."""
-    write_transaction(session, locks.departments(), *department_retiring.locks(department_id))
+    write_transaction(
+        session,
+        locks.departments(),
+        *department_retiring.locks(department_id),
+        *department_sectors_changed.locks(department_id),
+    )
     department = get_department(session, caller=caller, department_id=department_id)
     check_version(department, expected_version)
     if department.retired_at is None:
         department_retiring.run(session, caller=caller, department=department)
         department.retired_at = department.updated_at = utcnow()
+        department_sectors_changed.run(session, caller=caller, department=department)
     commit_guarded(session)
     return department

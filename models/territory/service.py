@@ -23,7 +23,7 @@ from models.base import check_version, commit_guarded, dialect_of, utcnow, write
 from models.errors import Conflict, RuleViolation
 from models.roles import Caller
 from models.scope import scope_clauses
-from models.territory.guards import cell_retiring
+from models.territory.guards import boundary_changed, cell_retiring
 from models.territory.model import GRID_CELL, Level, TerritorialUnit, child_level
 from models.territory.queries import get_unit, sibling_candidates_statement
 
@@ -41,7 +41,7 @@ def create_unit(
     parent_id: int | None = None,
 ) -> Any:
     """Create a unit after checking its code, its parent, and that it fits in its parent beside its siblings."""
-    write_transaction(session, locks.children_of(level.key, parent_id))
+    write_transaction(session, locks.children_of(level.key, parent_id), *boundary_changed.locks(0))
     parent = _active_parent(session, caller=caller, level=level, parent_id=parent_id)
     if parent is not None and not code.startswith(parent.code):
         raise RuleViolation(
@@ -63,6 +63,8 @@ def create_unit(
         unit.township_id = parent.township_id
     session.add(unit)
     try:
+        session.flush()  # its id, for those who follow the boundary
+        boundary_changed.run(session, caller=caller, level=level, unit=unit, old_boundary=None)
         session.commit()
     except IntegrityError as exc:  # a concurrent insert of the same code won the race
         session.rollback()
@@ -88,17 +90,23 @@ def update_unit(
     if unit.retired_at is not None:
         raise Conflict(f"{level.label} {unit.code} is retired and can no longer change", code="unit-retired")
     parent_id = getattr(unit, level.parent_fk) if level.parent_fk else None
-    write_transaction(session, locks.children_of(level.key, parent_id))
+    write_transaction(
+        session, locks.children_of(level.key, parent_id), *(boundary_changed.locks(unit.id) if boundary else [])
+    )
+    old_boundary = None
     # The boundary a GET answered (rounded to 7 decimals, ~1 cm) sent back unchanged is no change.
     if boundary is not None and not boundary.equals_exact(to_shape(unit.boundary), 10**-OUTPUT_DECIMALS):
         parent = session.get(level.parent.model, parent_id) if level.parent else None
         _check_fits(session, level, boundary, parent=parent, parent_id=parent_id, self_id=unit.id)
         _check_children_inside(session, level, unit, boundary)
+        old_boundary = to_shape(unit.boundary)
         _set_boundary(unit, boundary)
     if name is not None and name != unit.name:
         unit.name = name
     if session.is_modified(unit):  # a PATCH that changes nothing leaves the version (and every ETag) alone
         unit.updated_at = utcnow()
+    if old_boundary is not None:
+        boundary_changed.run(session, caller=caller, level=level, unit=unit, old_boundary=old_boundary)
     commit_guarded(session)
     return unit
 
@@ -110,7 +118,11 @@ def retire_unit(session: Session, *, caller: Caller, level: Level, unit_id: int,
     it (its team has ended, say: nobody stays responsible for a cell that no longer exists).
     """
     child = child_level(level)
-    write_transaction(session, *([locks.children_of(child.key, unit_id)] if child else cell_retiring.locks(unit_id)))
+    write_transaction(
+        session,
+        *([locks.children_of(child.key, unit_id)] if child else cell_retiring.locks(unit_id)),
+        *boundary_changed.locks(unit_id),
+    )
     unit = get_unit(session, caller=caller, level=level, unit_id=unit_id)
     if unit.retired_at is not None:
         return unit  # retiring twice is retiring once, whatever version the retry names
@@ -131,6 +143,7 @@ def retire_unit(session: Session, *, caller: Caller, level: Level, unit_id: int,
     if level is GRID_CELL:
         cell_retiring.run(session, caller=caller, cell=unit)
     unit.retired_at = unit.updated_at = utcnow()
+    boundary_changed.run(session, caller=caller, level=level, unit=unit, old_boundary=to_shape(unit.boundary))
     commit_guarded(session)
     return unit
 

@@ -194,7 +194,8 @@ def test_every_public_function_that_touches_the_database_reads_session_then_keyw
     wrong = []
     for name, func in public_database_functions():
         parameters = list(inspect.signature(func).parameters.values())[1:]
-        if any(p.kind is not inspect.Parameter.KEYWORD_ONLY for p in parameters):
+        keywords = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.VAR_KEYWORD)  # **fields: keywords too
+        if any(p.kind not in keywords for p in parameters):
             wrong.append(f"{name}: arguments after the session are not keyword-only")
         if name.rpartition(".")[2] not in NO_CALLER and (not parameters or parameters[0].name != "caller"):
             wrong.append(f"{name}: the caller is not its first keyword")

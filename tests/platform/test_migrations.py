@@ -24,6 +24,8 @@ TABLES = {
     "idempotency_keys",
     "sectors",
     "departments",
+    "enterprises",
+    "enterprise_departments",
 }
 
 

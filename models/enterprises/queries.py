@@ -1,0 +1,84 @@
+"""Reading enterprises in the caller's scope: one, a list with its filters, never the raw geometry. Never commits."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.enterprises.model import Enterprise, EnterpriseDepartment
+from models.listing import Listing
+from models.roles import Caller
+from models.scope import record_in_scope, row_in_scope, scope_clauses
+
+# Every column but the geometry: the point is answered from lon and lat, which are the same numbers.
+ENTERPRISE_SELECT = select(*[c for c in Enterprise.__table__.columns if c.key != "location"])
+
+
+def enterprise_row(session: Session, *, caller: Caller, enterprise_id: int) -> dict[str, Any]:
+    return row_in_scope(
+        session, caller=caller, stmt=ENTERPRISE_SELECT, model=Enterprise, record_id=enterprise_id, what="enterprise"
+    )
+
+
+def get_enterprise(session: Session, *, caller: Caller, enterprise_id: int) -> Enterprise:
+    return record_in_scope(session, caller=caller, model=Enterprise, record_id=enterprise_id, what="enterprise")
+
+
+def enterprise_filters(
+    *,
+    township_id: int | None = None,
+    village_id: int | None = None,
+    cell_id: int | None = None,
+    sector: str | None = None,
+    department_id: int | None = None,
+    risk_level: str | None = None,
+    major_hazard: bool | None = None,
+    key_level: str | None = None,
+    status: str | None = None,
+    licence_expires_before: date | None = None,
+    unassigned: bool | None = None,
+    credit_code: str | None = None,
+    name: str | None = None,
+    include_closed: bool = False,
+) -> list[Any]:
+    """The WHERE clauses of the filters every enterprise question offers (lists and the spatial questions alike)."""
+    clauses: list[Any] = []
+    for column, value in (
+        (Enterprise.township_id, township_id),
+        (Enterprise.village_id, village_id),
+        (Enterprise.cell_id, cell_id),
+        (Enterprise.sector, sector),
+        (Enterprise.risk_level, risk_level),
+        (Enterprise.key_level, key_level),
+        (Enterprise.status, status),
+        (Enterprise.credit_code, credit_code),
+    ):
+        if value is not None:
+            clauses.append(column == value)
+    if department_id is not None:
+        supervised = select(EnterpriseDepartment.enterprise_id).where(
+            EnterpriseDepartment.department_id == department_id
+        )
+        clauses.append(Enterprise.id.in_(supervised))
+    if major_hazard is not None:
+        clauses.append(
+            Enterprise.major_hazard_grade.is_not(None) if major_hazard else Enterprise.major_hazard_grade.is_(None)
+        )
+    if licence_expires_before is not None:
+        clauses.append(Enterprise.licence_expires_on < licence_expires_before)
+    if unassigned is not None:
+        clauses.append(Enterprise.cell_id.is_(None) if unassigned else Enterprise.cell_id.is_not(None))
+    if name:
+        clauses.append(Enterprise.name.contains(name, autoescape=True))
+    if not include_closed:
+        clauses.append(Enterprise.closed_at.is_(None))
+    return clauses
+
+
+def enterprise_listing(*, caller: Caller, **filters: Any) -> Listing:
+    """Enterprises in the caller's scope by name (then id), filtered (see `enterprise_filters`)."""
+    clauses = scope_clauses(caller, Enterprise) + enterprise_filters(**filters)
+    return Listing(ENTERPRISE_SELECT, tuple(clauses), (Enterprise.name, Enterprise.id))
