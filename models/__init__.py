@@ -9,6 +9,7 @@ from models.audit import AuditEvent
 from models.base import Base
 from models.idempotency import IdempotencyKey
 from models.people import GridAssignment, Officer
+from models.search import NameGram
 from models.territory import GridCell, Township, Village
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "GridAssignment",
     "GridCell",
     "IdempotencyKey",
+    "NameGram",
     "Officer",
     "Township",
     "User",
