@@ -11,6 +11,7 @@ from models.departments import Department, Sector
 from models.enterprises import Enterprise, EnterpriseDepartment
 from models.idempotency import IdempotencyKey
 from models.people import GridAssignment, Officer
+from models.search import NameGram
 from models.territory import GridCell, Township, Village
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "GridAssignment",
     "GridCell",
     "IdempotencyKey",
+    "NameGram",
     "Officer",
     "Sector",
     "Township",

@@ -186,7 +186,7 @@ def build_province(
     checks = province.verify(engine, generated["copies"], probe)
     result.problems += checks
     result.setup.append(
-        ("province checks: R*Tree rows, locate in copies, unique mobiles", "", "; ".join(checks) or "ok")
+        ("province checks: R*Tree rows, locate in copies, unique mobiles, name grams", "", "; ".join(checks) or "ok")
     )
     copies = [None, *generated["copies"]]
     province_points = []

@@ -48,16 +48,26 @@ TIMED = [
     Timed("no-op with the token check (control)", NOOP_AUTH, prefix=""),
     Timed("POST /auth/token (log in: Argon2id)", "/auth/token", body={"username": "viewer", "password": DEMO_PASSWORD}),
     Timed("auth/me (the token check + the user)", "/auth/me"),
-    Timed("townships", "/townships"),
+    # (a page of 20 at both scales: the county has 20 townships, so the default page of 50 would compare 20 with 50)
+    Timed("townships (a page of 20)", "/townships?page_size=20"),
     Timed("villages", "/villages"),
     Timed("villages ?township_id", "/villages?township_id={township_id}"),
     Timed("villages ?name (2 characters of a name)", "/villages?name={village_fragment}"),
+    # The same searches with a page as big as the county's whole answer, so that both scales answer as many rows (the
+    # province fills the default page of 50 where the county finds a few).
+    Timed(
+        "villages ?name, a page of the county's matches", "/villages?name={village_fragment}&page_size={villages_found}"
+    ),
     Timed("villages ?code (a township's prefix)", "/villages?code={township_code}"),
     Timed("grid-cells page 1", "/grid-cells"),
     Timed("grid-cells deep page (after the middle cell, by cursor)", "/grid-cells", page="deep"),
     Timed("grid-cells ?village_id", "/grid-cells?village_id={village_id}"),
     Timed("grid-cells ?township_id", "/grid-cells?township_id={township_id}"),
     Timed("grid-cells ?name (2 characters of a name)", "/grid-cells?name={village_fragment}"),
+    Timed(
+        "grid-cells ?name, a page of the county's matches",
+        "/grid-cells?name={village_fragment}&page_size={cells_found}",
+    ),
     Timed("grid-cells ?code (a village's prefix)", "/grid-cells?code={village_code}"),
     Timed("grid-cells ?code (a township's prefix)", "/grid-cells?code={township_code}"),
     Timed("grid-cells ?has_owner=false", "/grid-cells?has_owner=false"),
@@ -78,6 +88,9 @@ TIMED = [
     Timed("officers", "/officers"),
     Timed("officers ?township_id", "/officers?township_id={township_id}"),
     Timed("officers ?name (2 characters of a name)", "/officers?name={officer_fragment}"),
+    Timed(
+        "officers ?name, a page of the county's matches", "/officers?name={officer_fragment}&page_size={officers_found}"
+    ),
     Timed("officers ?mobile (7-digit prefix)", "/officers?mobile={mobile_prefix}"),
     Timed("officers/{id}/cells", "/officers/{officer_id}/cells"),
     Timed("users", "/users"),
@@ -133,6 +146,14 @@ def county_facts(engine: Engine, point_in: dict[str, tuple[float, float]]) -> di
             "JOIN grid_cells c ON c.id = a.cell_id WHERE u.username = 'officer' AND a.valid_to IS NULL "
             "AND a.superseded_at IS NULL ORDER BY c.code"
         )
+        found = {}  # how many active records of the county each search finds (at most a default page)
+        for key, table, fragment, active in (
+            ("villages_found", "villages", village["name"][:2], "retired_at"),
+            ("cells_found", "grid_cells", village["name"][:2], "retired_at"),
+            ("officers_found", "officers", officer["name"][:2], "deactivated_at"),
+        ):
+            sql = f"SELECT count(*) AS n FROM {table} WHERE {active} IS NULL AND name LIKE :pattern"
+            found[key] = min(50, one(sql, pattern=f"%{fragment}%")["n"])
     lon, lat = point_in[own_cell["code"]]
     quote = urllib.parse.quote
     return {
@@ -146,6 +167,7 @@ def county_facts(engine: Engine, point_in: dict[str, tuple[float, float]]) -> di
         "officer_fragment": quote(officer["name"][:2]),
         "mobile_prefix": officer["mobile"][:7],
         "officer_point": f"lon={lon:.7f}&lat={lat:.7f}",
+        **found,
     }
 
 

@@ -1,7 +1,7 @@
 """Departments and sectors; department staff accounts.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-25
 """
 
@@ -14,7 +14,7 @@ from models.base import UTCDateTime
 from models.departments.model import seeded_sector_rows
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -10,8 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.audit import Audited
 from models.base import Base, UTCDateTime
+from models.search import searchable
 
 
+@searchable("officer", sort_key="name")  # by name then id, as the list (see models.search)
 class Officer(Audited, Base):
     """A person who can be put in charge of grid cells. Never deleted: deactivated when they leave."""
 

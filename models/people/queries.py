@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models.listing import Listing, prefix_clause
 from models.people.model import AssignmentRole, GridAssignment, Officer
 from models.roles import Caller
 from models.scope import record_in_scope, row_in_scope, scope_clauses
+from models.search import name_search
 from models.territory.model import GridCell
 
 # ---- officers ---------------------------------------------------------------------------------------------------
@@ -30,17 +31,17 @@ def officer_listing(
     mobile: str | None = None,
     include_inactive: bool = False,
 ) -> Listing:
-    """Officers in the caller's scope by name (then id)."""
+    """Officers in the caller's scope by name (then id); `name`: a case-insensitive substring of it, through the
+    gram index of `models.search`."""
     clauses: list[Any] = scope_clauses(caller, Officer)
     if township_id is not None:
         clauses.append(Officer.township_id == township_id)
-    if name:
-        clauses.append(func.lower(Officer.name).contains(name.lower(), autoescape=True))
     if mobile:
         clauses.append(prefix_clause(Officer.mobile, mobile))
     if not include_inactive:
         clauses.append(Officer.deactivated_at.is_(None))
-    return Listing(OFFICER_SELECT, tuple(clauses), (Officer.name, Officer.id))
+    listing = Listing(OFFICER_SELECT, tuple(clauses), (Officer.name, Officer.id))
+    return name_search(listing, Officer, name) if name else listing
 
 
 def officer_row(session: Session, *, caller: Caller, officer_id: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from geo import SRID
 from models.audit import Audited
 from models.base import Base, UTCDateTime
+from models.search import searchable
 
 
 class TerritorialUnit(Audited):
@@ -37,16 +38,20 @@ class TerritorialUnit(Audited):
         return {"version_id_col": cls.__table__.c.version}
 
 
+# Searchable by name in code order (see models.search); the kinds are the levels' keys.
+@searchable("township", sort_key="code")
 class Township(TerritorialUnit, Base):
     __tablename__ = "townships"
 
 
+@searchable("village", sort_key="code")
 class Village(TerritorialUnit, Base):
     __tablename__ = "villages"
 
     township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
 
 
+@searchable("grid_cell", sort_key="code")
 class GridCell(TerritorialUnit, Base):
     __tablename__ = "grid_cells"
 

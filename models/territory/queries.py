@@ -17,6 +17,7 @@ from models.base import PreparedRead, dialect_of
 from models.listing import Listing, prefix_clause
 from models.roles import Caller
 from models.scope import built_once, record_in_scope, row_in_scope, scope_clauses, scope_values
+from models.search import name_search
 from models.territory.model import GRID_CELL, VILLAGE, GridCell, Level, Township, Village
 
 
@@ -49,18 +50,17 @@ def unit_listing(
     code_prefix: str | None = None,
     include_retired: bool = False,
 ) -> Listing:
-    """The units of a level in the caller's scope, in code order: column equalities (parents), name substring,
-    code prefix, retired or not."""
+    """The units of a level in the caller's scope, in code order: column equalities (parents), name substring
+    (case-insensitive, through the gram index of `models.search`), code prefix, retired or not."""
     model = level.model
     clauses: list[Any] = scope_clauses(caller, model)
     clauses += [getattr(model, column) == value for column, value in (equals or {}).items()]
-    if name:
-        clauses.append(func.lower(model.name).contains(name.lower(), autoescape=True))
     if code_prefix:
         clauses.append(prefix_clause(model.code, code_prefix))
     if not include_retired:
         clauses.append(model.retired_at.is_(None))
-    return Listing(unit_select(level), tuple(clauses), (model.code,))
+    listing = Listing(unit_select(level), tuple(clauses), (model.code,))
+    return name_search(listing, model, name) if name else listing
 
 
 def locate_statement(dialect: str, lon: Any, lat: Any, scope: list[Any] | tuple = ()) -> Select:

@@ -22,6 +22,7 @@ TABLES = {
     "auth_tokens",
     "audit_events",
     "idempotency_keys",
+    "name_grams",
     "sectors",
     "departments",
     "enterprises",
