@@ -20,6 +20,9 @@ depends_on = None
 
 _OLD_ROLES = "'county_admin', 'township_leader', 'grid_officer', 'viewer'"
 _NEW_ROLES = _OLD_ROLES + ", 'department_staff'"
+# Migration 0002 named it twice over (the naming convention prefixed a name that had its prefix already): kept as it
+# was, so that down and up again meet the same name.
+_OLD_CHECK = "ck_users_ck_users_role"
 
 
 def upgrade() -> None:
@@ -55,14 +58,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("department_id", sa.Integer(), nullable=True))
         batch.create_foreign_key("fk_users_department_id_departments", "departments", ["department_id"], ["id"])
         batch.create_index("ix_users_department_id", ["department_id"])
-        batch.drop_constraint("ck_users_role", type_="check")
+        batch.drop_constraint(op.f(_OLD_CHECK), type_="check")
         batch.create_check_constraint("role", f"role IN ({_NEW_ROLES})")
 
 
 def downgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.drop_constraint(op.f("ck_users_role"), type_="check")
-        batch.create_check_constraint("role", f"role IN ({_OLD_ROLES})")
+        batch.create_check_constraint(op.f(_OLD_CHECK), f"role IN ({_OLD_ROLES})")
         batch.drop_index("ix_users_department_id")
         batch.drop_constraint("fk_users_department_id_departments", type_="foreignkey")
         batch.drop_column("department_id")

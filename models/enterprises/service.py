@@ -39,8 +39,12 @@ PLAIN_FIELDS = (
 
 def _check_credit_code(code: str) -> None:
     problem = credit_code_problem(code)
-    if problem is not None:
-        raise RuleViolation(problem[1], code=problem[0], pointer="/credit_code")
+    if problem is None:
+        return
+    kind, message = problem
+    if kind == "credit-code-check":
+        raise RuleViolation(message, code="credit-code-check", pointer="/credit_code")
+    raise RuleViolation(message, code="credit-code-format", pointer="/credit_code")
 
 
 def _refuse_taken_code(session: Session, caller: Caller, code: str, enterprise_id: int | None) -> None:
