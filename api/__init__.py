@@ -54,10 +54,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from api.accounts import BLUEPRINTS as ACCOUNTS
     from api.audit import BLUEPRINTS as AUDIT
     from api.departments import BLUEPRINTS as DEPARTMENTS
+    from api.enterprises import BLUEPRINTS as ENTERPRISES
     from api.people import BLUEPRINTS as PEOPLE
     from api.territory import BLUEPRINTS as TERRITORY
 
-    for blueprint in (*ACCOUNTS, *TERRITORY, *DEPARTMENTS, *PEOPLE, *AUDIT):
+    for blueprint in (*ACCOUNTS, *TERRITORY, *DEPARTMENTS, *PEOPLE, *ENTERPRISES, *AUDIT):
         api.register_blueprint(blueprint)
 
     from api.cli import register_cli

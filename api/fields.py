@@ -8,7 +8,8 @@ from typing import Any
 import marshmallow as ma
 
 from api.errors import coded
-from api.extensions import NOT_BLANK
+from api.extensions import NOT_BLANK, Schema
+from geo.coords import CoordSystem, to_wgs84
 from geo.errors import GeometryError
 from geo.geojson import AREAL_TYPES, MAX_VERTICES, parse_areal
 
@@ -226,4 +227,74 @@ def text_field(
             ma.validate.Predicate("strip", error=blank),
         ],
         metadata={"pattern": NOT_BLANK, **metadata},
+    )
+
+
+class Day(ma.fields.Date):
+    """A calendar day, ISO 8601 (`2027-06-30`), in the years 2000 to 2099 (the spec gives the form as a pattern)."""
+
+    default_error_messages = {  # noqa: RUF012
+        "invalid": coded("date-format", "an ISO 8601 day is expected, e.g. 2027-06-30"),
+        "format": coded("date-format", "an ISO 8601 day is expected"),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"example": "2027-06-30", "pattern": f"^(?:{_DATE_2000_2099})$", **kwargs.pop("metadata", {})}
+        super().__init__(format="iso", metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(_DATE_2000_2099, value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+PHONE_PATTERN = r"\A\+?[0-9][0-9-]{4,18}[0-9]\Z"
+
+
+def phone_field(**kwargs: Any) -> ma.fields.String:
+    """A phone number, landline or mobile: 6 to 20 digits and dashes, a + in front allowed."""
+    return ma.fields.String(
+        validate=ma.validate.Regexp(
+            PHONE_PATTERN, error=coded("phone-format", "a phone number: 6 to 20 digits and dashes, + in front allowed")
+        ),
+        metadata={"example": "0731-55551234"},
+        **kwargs,
+    )
+
+
+class PositionInputSchema(Schema):
+    """The one way a position comes in: longitude and latitude in the system the phone's map SDK reports (GPS:
+    WGS-84; Amap and Tencent: GCJ-02; Baidu: BD-09), stored and answered in WGS-84. Loads as {"lon", "lat"} in
+    WGS-84."""
+
+    lon = ma.fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=ma.validate.Range(-180, 180, error=coded("coordinates-out-of-range", "longitude: -180 to 180")),
+        metadata={"example": 113.1234567},
+    )
+    lat = ma.fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=ma.validate.Range(-90, 90, error=coded("coordinates-out-of-range", "latitude: -90 to 90")),
+        metadata={"example": 28.2345678},
+    )
+    coord_system = ma.fields.Enum(
+        CoordSystem,
+        by_value=True,
+        load_default=CoordSystem.WGS84,
+        metadata={"description": "wgs84 (GPS, the default), gcj02 (Amap, Tencent) or bd09 (Baidu)"},
+    )
+
+    @ma.post_load
+    def _to_wgs84(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, float]:
+        lon, lat = to_wgs84(data["lon"], data["lat"], data["coord_system"])
+        return {"lon": round(lon, 7), "lat": round(lat, 7)}
+
+
+def position_field(**kwargs: Any) -> ma.fields.Nested:
+    return ma.fields.Nested(
+        PositionInputSchema,
+        metadata={"description": "lon and lat, with the coordinate system they are in (default wgs84)"},
+        **kwargs,
     )

@@ -378,3 +378,28 @@ def assignment(client: FlaskClient, cell_id: int, officer_id: int, role: str = "
     )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
+
+
+# ---- enterprises ----------------------------------------------------------------------------------------------------
+
+
+def credit_code(n: int) -> str:
+    """A valid unified social credit code, the n-th of a series (its check character computed)."""
+    from models.enterprises.credit_code import check_character
+
+    first17 = f"914301{n:011d}"
+    return first17 + check_character(first17)
+
+
+def enterprise(
+    client: FlaskClient, x_m: float, y_m: float, n: int = 1, *, expect: int = 201, **fields: Any
+) -> dict[str, Any]:
+    """Register enterprise n at (x_m, y_m) metres from the origin (hazardous chemicals unless told otherwise)."""
+    lon, lat = at(x_m, y_m)
+    body = {
+        "name": f"企业{n}",
+        "credit_code": credit_code(n),
+        "sector": "hazardous_chemicals",
+        "position": {"lon": lon, "lat": lat},
+    } | fields
+    return create(client, "enterprises", body, expect)

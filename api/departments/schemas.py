@@ -6,12 +6,11 @@ import marshmallow as ma
 
 from api.errors import coded
 from api.extensions import PatchSchema, Schema
-from api.fields import text_field
+from api.fields import phone_field, text_field
 from api.pagination import CursorArgs, CursorMetaSchema
 
 SECTOR_CODE_PATTERN = r"\A[a-z][a-z0-9_]{1,39}\Z"
 DEPARTMENT_CODE_PATTERN = r"\A[A-Z][A-Z0-9_-]{1,19}\Z"
-PHONE_PATTERN = r"\A\+?[0-9][0-9-]{4,18}[0-9]\Z"
 
 
 def sector_code(description: str = "", **kwargs: object) -> ma.fields.String:
@@ -33,16 +32,6 @@ def _department_code(**kwargs: object) -> ma.fields.String:
             error=coded("department-code-format", "2 to 20 capital letters, digits, dashes or underscores"),
         ),
         metadata={"example": "YJJ"},
-        **kwargs,
-    )
-
-
-def _phone(**kwargs: object) -> ma.fields.String:
-    return ma.fields.String(
-        validate=ma.validate.Regexp(
-            PHONE_PATTERN, error=coded("phone-format", "a phone number: 6 to 20 digits and dashes, + in front allowed")
-        ),
-        metadata={"example": "0731-55551234"},
         **kwargs,
     )
 
@@ -95,14 +84,14 @@ class DepartmentPageSchema(CursorMetaSchema):
 class DepartmentCreateSchema(Schema):
     code = _department_code(required=True)
     name = text_field(100, required=True, example="县应急管理局")
-    duty_phone = _phone(allow_none=True)
+    duty_phone = phone_field(allow_none=True)
     sectors = _sector_list(load_default=list)
 
 
 class DepartmentPatchSchema(PatchSchema):
     code = _department_code()
     name = text_field(100)
-    duty_phone = _phone(allow_none=True)
+    duty_phone = phone_field(allow_none=True)
     sectors = _sector_list()
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from geo import SRID
 from models.audit import Audited
 from models.base import Base, UTCDateTime
+from models.search import searchable
 
 
 class RiskLevel(StrEnum):
@@ -54,6 +55,7 @@ def _in(values: type[StrEnum]) -> str:
     return ", ".join(f"'{v.value}'" for v in values)
 
 
+@searchable("enterprise", sort_key="name")  # by name then id, as the list (see models.search)
 class Enterprise(Audited, Base):
     __tablename__ = "enterprises"
     __table_args__ = (

@@ -12,6 +12,7 @@ from models.enterprises.model import Enterprise, EnterpriseDepartment
 from models.listing import Listing
 from models.roles import Caller
 from models.scope import record_in_scope, row_in_scope, scope_clauses
+from models.search import name_search
 
 # Every column but the geometry: the point is answered from lon and lat, which are the same numbers.
 ENTERPRISE_SELECT = select(*[c for c in Enterprise.__table__.columns if c.key != "location"])
@@ -41,7 +42,6 @@ def enterprise_filters(
     licence_expires_before: date | None = None,
     unassigned: bool | None = None,
     credit_code: str | None = None,
-    name: str | None = None,
     include_closed: bool = False,
 ) -> list[Any]:
     """The WHERE clauses of the filters every enterprise question offers (lists and the spatial questions alike)."""
@@ -71,14 +71,14 @@ def enterprise_filters(
         clauses.append(Enterprise.licence_expires_on < licence_expires_before)
     if unassigned is not None:
         clauses.append(Enterprise.cell_id.is_(None) if unassigned else Enterprise.cell_id.is_not(None))
-    if name:
-        clauses.append(Enterprise.name.contains(name, autoescape=True))
     if not include_closed:
         clauses.append(Enterprise.closed_at.is_(None))
     return clauses
 
 
-def enterprise_listing(*, caller: Caller, **filters: Any) -> Listing:
-    """Enterprises in the caller's scope by name (then id), filtered (see `enterprise_filters`)."""
+def enterprise_listing(*, caller: Caller, name: str | None = None, **filters: Any) -> Listing:
+    """Enterprises in the caller's scope by name (then id), filtered (see `enterprise_filters`); `name`: a part of
+    the name, through the shared n-gram index."""
     clauses = scope_clauses(caller, Enterprise) + enterprise_filters(**filters)
-    return Listing(ENTERPRISE_SELECT, tuple(clauses), (Enterprise.name, Enterprise.id))
+    listing = Listing(ENTERPRISE_SELECT, tuple(clauses), (Enterprise.name, Enterprise.id))
+    return name_search(listing, Enterprise, name) if name else listing

@@ -66,8 +66,11 @@ RULES_BEYOND_SCHEMAS = frozenset(
         "township-required", "township-change-not-allowed",
         # secrets: the current password, and a new one that contains the username or repeats the current one
         "wrong-password", "password-contains-username", "password-unchanged",
-        # a cursor is one that the server handed out
-        "invalid-cursor",
+        # a cursor is one that the server handed out; an Idempotency-Key names one request (the generator may send the
+        # same key again with another body)
+        "invalid-cursor", "idempotency-key-reused",
+        # a township leader places enterprises in their own township; a credit code's check character
+        "location-outside-township", "credit-code-check",
     }
 )  # fmt: skip
 
@@ -157,7 +160,9 @@ def test_every_patch_refuses_an_empty_body_and_the_spec_says_so(client):
         body = component(operation["requestBody"]["content"]["application/json"]["schema"])
         assert body["minProperties"] == 1, path
         response = client.patch(
-            path.format(unit_id=1, officer_id=1, user_id=1, department_id=1), json={}, headers={"If-Match": "*"}
+            path.format(unit_id=1, officer_id=1, user_id=1, department_id=1, enterprise_id=1),
+            json={},
+            headers={"If-Match": "*"},
         )
         assert_problem(response, 422, "empty-patch")
 
