@@ -23,6 +23,13 @@ _A = 6378137.0  # WGS-84 semi-major axis
 _E2 = 6.69437999014e-3  # WGS-84 first eccentricity squared
 
 
+def metres_per_degree(lat: float) -> tuple[float, float]:
+    """Metres per degree of longitude and of latitude at this latitude, on the WGS-84 ellipsoid."""
+    phi = math.radians(lat)
+    w = math.sqrt(1 - _E2 * math.sin(phi) ** 2)
+    return math.radians(1) * _A * math.cos(phi) / w, math.radians(1) * _A * (1 - _E2) / w**3
+
+
 def geodesic_area_m2(geometry: BaseGeometry) -> float:
     """Area on the WGS-84 ellipsoid in square metres (holes subtracted, ring orientation irrelevant)."""
     total = 0.0
@@ -45,10 +52,7 @@ class LocalFrame:
     def __init__(self, near: BaseGeometry) -> None:
         centre = near.envelope.centroid
         self.lon0, self.lat0 = centre.x, centre.y
-        phi = math.radians(self.lat0)
-        w = math.sqrt(1 - _E2 * math.sin(phi) ** 2)
-        self.kx = math.radians(1) * _A * math.cos(phi) / w  # metres per degree of longitude
-        self.ky = math.radians(1) * _A * (1 - _E2) / w**3  # metres per degree of latitude
+        self.kx, self.ky = metres_per_degree(self.lat0)
 
     def to_metres(self, geometry: BaseGeometry) -> BaseGeometry:
         return shapely.transform(geometry, lambda xy: (xy - (self.lon0, self.lat0)) * (self.kx, self.ky))
