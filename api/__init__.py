@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 from api import auth, config, content, swagger_ui
 from api.db import db
 from api.extensions import Api
-from api.fields import MAX_ID, AreaGeometry, GeoJSONObject
+from api.fields import MAX_ID, AreaGeometry, GeoJSONObject, ReferenceGeometry
 from models.accounts.passwords import use_password_hasher
 
 
@@ -49,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api = Api(app)
     swagger_ui.register(app)
     api.register_field(AreaGeometry, "object", None)
+    api.register_field(ReferenceGeometry, "object", None)
     api.register_field(GeoJSONObject, "object", None)
 
     from api.accounts import BLUEPRINTS as ACCOUNTS

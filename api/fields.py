@@ -11,7 +11,7 @@ from api.errors import coded
 from api.extensions import NOT_BLANK, Schema
 from geo.coords import CoordSystem, to_wgs84
 from geo.errors import GeometryError
-from geo.geojson import AREAL_TYPES, MAX_VERTICES, parse_areal
+from geo.geojson import AREAL_TYPES, MAX_VERTICES, REFERENCE_TYPES, parse_areal, parse_reference
 
 _POLYGON_EXAMPLE = {
     "type": "Polygon",
@@ -70,6 +70,25 @@ _AREAL_JSON_SCHEMA = [
     },
 ]
 _MEMBERS = frozenset(("type", "coordinates", "bbox"))
+_LINE = {"type": "array", "description": "at least 2 positions", "items": _POSITION, "minItems": 2}
+
+
+def _geometry_schema(gtype: str, coordinates: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": gtype,
+        "type": "object",
+        "properties": {"type": {"const": gtype}, "coordinates": coordinates, "bbox": _BBOX},
+        "required": ["type", "coordinates"],
+        "additionalProperties": False,
+    }
+
+
+_REFERENCE_JSON_SCHEMA = [
+    _geometry_schema("Point", _POSITION),
+    _geometry_schema("LineString", _LINE),
+    _geometry_schema("MultiLineString", {"type": "array", "items": _LINE, "minItems": 1}),
+    *_AREAL_JSON_SCHEMA,
+]
 
 
 def _is_number(value: Any) -> bool:
@@ -109,6 +128,37 @@ class AreaGeometry(ma.fields.Field):
                 raise ma.ValidationError(coded("geojson-malformed", "bbox is an array of 4 or 6 numbers"))
         try:
             return parse_areal(value)
+        except GeometryError as exc:
+            raise ma.ValidationError(coded(exc.code, exc.message)) from exc
+
+
+class ReferenceGeometry(AreaGeometry):
+    """A GeoJSON Point, LineString, MultiLineString, Polygon or MultiPolygon (WGS-84) to measure from: a river, a
+    pipeline, a planned road, an area. Loaded as a shapely geometry; the rules and codes of `AreaGeometry`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {
+            "type": "object",
+            "oneOf": _REFERENCE_JSON_SCHEMA,
+            "description": "GeoJSON Point, LineString, MultiLineString, Polygon or MultiPolygon, WGS-84 "
+            f"[longitude, latitude], at most {MAX_VERTICES} vertices",
+            "example": {"type": "LineString", "coordinates": [[113.0, 28.0], [113.02, 28.01]]},
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, dict) and value.get("type") in REFERENCE_TYPES:
+            unknown = sorted(set(value) - _MEMBERS)
+            if unknown:
+                raise ma.ValidationError(
+                    coded("unknown-field", f"a geometry has type, coordinates and bbox only, not {unknown[0]!r}")
+                )
+            bbox = value.get("bbox", [0, 0, 0, 0])
+            if not (isinstance(bbox, list) and len(bbox) in (4, 6) and all(_is_number(c) for c in bbox)):
+                raise ma.ValidationError(coded("geojson-malformed", "bbox is an array of 4 or 6 numbers"))
+        try:
+            return parse_reference(value)
         except GeometryError as exc:
             raise ma.ValidationError(coded(exc.code, exc.message)) from exc
 

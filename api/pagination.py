@@ -34,19 +34,21 @@ PAGE_SIZE_DOC = "items per page (default 50)"
 PAGE_SIZE_CAP = 500  # the hard cap, in the spec; PAGE_SIZE_MAX may set a lower one
 
 
-class _PageSize(ma.fields.Integer):
-    """`page_size`: at least 1, at most PAGE_SIZE_MAX (500 unless configured lower)."""
+class PageSize(ma.fields.Integer):
+    """`page_size`: at least 1, at most PAGE_SIZE_MAX (500 unless configured lower); `cap` raises the hard cap for a
+    list whose pages are map views (their features are small)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cap: int = PAGE_SIZE_CAP) -> None:
+        self.cap = cap
         super().__init__(
             load_default=None,
             validate=ma.validate.Range(min=1, error=coded("invalid", "page_size is at least 1")),
-            metadata={"description": f"{PAGE_SIZE_DOC}, at most {PAGE_SIZE_CAP}", "maximum": PAGE_SIZE_CAP},
+            metadata={"description": f"{PAGE_SIZE_DOC}, at most {cap}", "maximum": cap},
         )
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         size = super()._deserialize(value, attr, data, **kwargs)
-        limit = min(current_app.config["PAGE_SIZE_MAX"], PAGE_SIZE_CAP)
+        limit = self.cap if self.cap != PAGE_SIZE_CAP else min(current_app.config["PAGE_SIZE_MAX"], PAGE_SIZE_CAP)
         if size > limit:
             raise ma.ValidationError(coded("page-size-too-large", f"page_size may be at most {limit}"))
         return size
@@ -58,7 +60,7 @@ class PageArgs(Schema):
     page = ma.fields.Integer(
         load_default=1, validate=ma.validate.Range(min=1, max=1_000_000), metadata={"description": "1-based"}
     )
-    page_size = _PageSize()
+    page_size = PageSize()
     count = ma.fields.Boolean(load_default=True, metadata={"description": "`total` is always answered here"})
 
 
@@ -71,7 +73,7 @@ class CursorArgs(Schema):
         ),
         metadata={"description": "`next_cursor` of the previous page (absent: the first page)"},
     )
-    page_size = _PageSize()
+    page_size = PageSize()
     count = ma.fields.Boolean(
         load_default=False,
         metadata={"description": "true: answer `total`, the exact number of matching items (reads them all)"},

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, mapping
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
@@ -59,6 +59,58 @@ def parse_areal(value: Any, *, max_vertices: int = MAX_VERTICES) -> Polygon | Mu
 
     geometry: Polygon | MultiPolygon = parsed[0] if gtype == "Polygon" else MultiPolygon(parsed)
     check_valid(geometry)
+    return geometry
+
+
+REFERENCE_TYPES = ("Point", "LineString", "MultiLineString", *AREAL_TYPES)
+# A geometry to measure from is of a county's or a province's size: its box spans at most this many degrees, and its
+# lines (or rings) are at most this long in all, so that measuring along it stays cheap.
+REFERENCE_MAX_SPAN_DEG = 10.0
+REFERENCE_MAX_LENGTH_DEG = 50.0
+
+
+def parse_reference(value: Any, *, max_vertices: int = MAX_VERTICES) -> BaseGeometry:
+    """Parse a GeoJSON Point, LineString, MultiLineString, Polygon or MultiPolygon: a geometry to measure from (a
+    river, a pipeline, a planned road, an area), or raise `GeometryError` (the codes of `parse_areal`)."""
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        raise GeometryError("geojson-malformed", "a GeoJSON geometry object with a 'type' is expected")
+    gtype = value["type"]
+    if gtype in AREAL_TYPES:
+        return _of_reference_size(parse_areal(value, max_vertices=max_vertices))
+    if gtype not in REFERENCE_TYPES:
+        raise GeometryError(
+            "geometry-type-not-allowed",
+            f"geometry type {gtype!r} is not allowed here; use one of {', '.join(REFERENCE_TYPES)}",
+        )
+    coordinates = value.get("coordinates")
+    if gtype == "Point":
+        return Point(_parse_position(coordinates, "the point"))
+    lines = [coordinates] if gtype == "LineString" else coordinates
+    if not isinstance(lines, list) or not lines:
+        raise GeometryError("geojson-malformed", f"a {gtype} needs a non-empty 'coordinates' array")
+    parsed, vertices = [], 0
+    for l_index, line in enumerate(lines):
+        where = f"line {l_index}" if gtype == "MultiLineString" else "the line"
+        if not isinstance(line, list) or len(line) < 2:
+            raise GeometryError("geojson-malformed", f"{where} needs at least 2 positions")
+        vertices += len(line)
+        if vertices > max_vertices:
+            raise GeometryError("too-many-vertices", f"the geometry has more than {max_vertices} vertices; simplify it")
+        parsed.append(LineString([_parse_position(p, f"{where}, position {i}") for i, p in enumerate(line)]))
+        if parsed[-1].length == 0:
+            raise GeometryError("geometry-invalid", f"{where} has no length: give it two distinct positions")
+    return _of_reference_size(parsed[0] if gtype == "LineString" else MultiLineString(parsed))
+
+
+def _of_reference_size(geometry: BaseGeometry) -> BaseGeometry:
+    minx, miny, maxx, maxy = geometry.bounds
+    length = geometry.boundary.length if isinstance(geometry, Polygon | MultiPolygon) else geometry.length
+    if max(maxx - minx, maxy - miny) > REFERENCE_MAX_SPAN_DEG or length > REFERENCE_MAX_LENGTH_DEG:
+        raise GeometryError(
+            "geometry-too-large",
+            f"the geometry spans more than {REFERENCE_MAX_SPAN_DEG:g} degrees or its lines run longer than "
+            f"{REFERENCE_MAX_LENGTH_DEG:g} degrees in all: ask about a county's or a province's worth at a time",
+        )
     return geometry
 
 

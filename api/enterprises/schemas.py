@@ -9,9 +9,10 @@ import marshmallow as ma
 from api.departments.schemas import sector_code
 from api.errors import coded
 from api.extensions import PatchSchema, Schema
-from api.fields import Day, id_field, phone_field, position_field, text_field
-from api.pagination import CursorArgs, CursorMetaSchema
-from api.territory.schemas import PointSchema
+from api.fields import Day, ReferenceGeometry, id_field, phone_field, position_field, text_field
+from api.pagination import CursorArgs, CursorMetaSchema, PageSize
+from api.territory.schemas import FeatureCollectionBase, PointSchema
+from geo.coords import CoordSystem
 from models.enterprises.credit_code import PATTERN, credit_code_problem
 from models.enterprises.model import KeyLevel, RiskLevel, Scale, Status
 
@@ -179,3 +180,115 @@ class EnterpriseListArgs(CursorArgs, EnterpriseFilterArgs):
     credit_code = ma.fields.String(
         validate=ma.validate.Regexp(PATTERN, error=coded("credit-code-format", "18 characters"))
     )
+
+
+# ---- the spatial questions --------------------------------------------------------------------------------------
+
+MAX_RADIUS_M = 50_000
+MAP_PAGE_CAP = 1000
+
+
+class _AtPoint(EnterpriseFilterArgs):
+    lon = ma.fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=ma.validate.Range(-180, 180, error=coded("coordinates-out-of-range", "longitude: -180 to 180")),
+        metadata={"example": 113.0},
+    )
+    lat = ma.fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=ma.validate.Range(-90, 90, error=coded("coordinates-out-of-range", "latitude: -90 to 90")),
+        metadata={"example": 28.0},
+    )
+    coord_system = _enum(
+        CoordSystem,
+        load_default=CoordSystem.WGS84,
+        metadata={"description": "wgs84 (GPS, the default), gcj02 (Amap, Tencent) or bd09 (Baidu)"},
+    )
+
+
+class WithinRadiusArgs(_AtPoint):
+    radius_m = ma.fields.Float(
+        load_default=500.0,
+        allow_nan=False,
+        validate=ma.validate.Range(
+            0, MAX_RADIUS_M, error=coded("radius-out-of-range", f"radius_m: 0 to {MAX_RADIUS_M} metres")
+        ),
+        metadata={"description": f"geodesic metres, at most {MAX_RADIUS_M} (default 500)"},
+    )
+    limit = ma.fields.Integer(
+        load_default=50,
+        validate=ma.validate.Range(1, 500, error=coded("invalid", "limit: 1 to 500")),
+        metadata={"description": "at most this many, the nearest (default 50, at most 500); `truncated` says if more"},
+    )
+
+
+class NearestArgs(_AtPoint):
+    n = ma.fields.Integer(
+        load_default=10,
+        validate=ma.validate.Range(1, 100, error=coded("invalid", "n: 1 to 100")),
+        metadata={"description": "how many (default 10, at most 100)"},
+    )
+
+
+_LON = r"-?(?:180(?:\.0{1,17})?|(?:1[0-7][0-9]|[0-9]{1,2})(?:\.[0-9]{1,17})?)"
+_LAT = r"-?(?:90(?:\.0{1,17})?|[0-8]?[0-9](?:\.[0-9]{1,17})?)"
+_BBOX_PATTERN = rf"\A{_LON},{_LAT},{_LON},{_LAT}\Z"
+
+
+class InBoxArgs(CursorArgs, EnterpriseFilterArgs):
+    bbox = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(
+            _BBOX_PATTERN, error=coded("bbox-format", "bbox is west,south,east,north in WGS-84 degrees")
+        ),
+        metadata={"example": "113.0,28.0,113.05,28.03", "description": "west,south,east,north, WGS-84 degrees"},
+    )
+    page_size = PageSize(cap=MAP_PAGE_CAP)
+
+    @ma.validates("bbox")
+    def _a_box(self, value: str, **_kwargs: Any) -> None:
+        west, south, east, north = map(float, value.split(","))
+        if west > east or south > north:
+            raise ma.ValidationError(
+                coded("bbox-inverted", "bbox is west,south,east,north: west <= east and south <= north")
+            )
+
+
+class NearGeometryArgs(CursorArgs, EnterpriseFilterArgs):
+    page_size = PageSize(cap=MAP_PAGE_CAP)
+
+
+class NearGeometrySchema(Schema):
+    geometry = ReferenceGeometry(required=True)
+    distance_m = ma.fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=ma.validate.Range(
+            0, MAX_RADIUS_M, error=coded("radius-out-of-range", f"distance_m: 0 to {MAX_RADIUS_M} metres")
+        ),
+        metadata={
+            "example": 500,
+            "description": f"geodesic metres from any part of the geometry, at most {MAX_RADIUS_M}",
+        },
+    )
+
+
+class PlaceSchema(Schema):
+    lon = ma.fields.Float()
+    lat = ma.fields.Float()
+    coord_system = ma.fields.String(metadata={"example": "wgs84"})
+
+
+class NearbyAnswerSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(EnterpriseSchema), metadata={"description": "nearest first"})
+    position = ma.fields.Nested(PlaceSchema, metadata={"description": "the point asked about, in WGS-84"})
+    truncated = ma.fields.Boolean(metadata={"description": "within-radius: more lie within the radius than `limit`"})
+
+
+class NearbyFeatureCollectionSchema(FeatureCollectionBase):
+    """The enterprises near a point as a GeoJSON FeatureCollection, nearest first."""
+
+    position = ma.fields.Nested(PlaceSchema, metadata={"description": "the point asked about, in WGS-84"})
+    truncated = ma.fields.Boolean(metadata={"description": "within-radius: more lie within the radius than `limit`"})

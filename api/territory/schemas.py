@@ -59,7 +59,7 @@ class GridCellSchema(UnitSchema):
     township_id = ma.fields.Integer()
 
 
-class _FeatureCollection(Schema):
+class FeatureCollectionBase(Schema):
     type = ma.fields.String(metadata={"example": "FeatureCollection"})
     features = ma.fields.List(
         ma.fields.Dict(),
@@ -67,11 +67,11 @@ class _FeatureCollection(Schema):
     )
 
 
-class FeatureCollectionSchema(_FeatureCollection, CursorMetaSchema):
+class FeatureCollectionSchema(FeatureCollectionBase, CursorMetaSchema):
     """A page of features, paged by cursor."""
 
 
-class FeatureCollectionPageSchema(_FeatureCollection, PageMetaSchema):
+class FeatureCollectionPageSchema(FeatureCollectionBase, PageMetaSchema):
     """A page of features, paged by page number."""
 
 

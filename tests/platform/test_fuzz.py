@@ -71,6 +71,8 @@ RULES_BEYOND_SCHEMAS = frozenset(
         "invalid-cursor", "idempotency-key-reused",
         # a township leader places enterprises in their own township; a credit code's check character
         "location-outside-township", "credit-code-check",
+        # a box's corners in order (west <= east, south <= north); a geometry to measure from of a province's size
+        "bbox-inverted", "geometry-too-large",
     }
 )  # fmt: skip
 

@@ -150,12 +150,16 @@ def test_an_expired_key_is_forgotten_and_purged(app, client, session):
     assert session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
 
 
+# POSTs that ask and change nothing (a question whose geometry is too big for a query string)
+QUESTIONS = {f"{API}/enterprises/near-geometry"}
+
+
 def test_every_write_but_logging_in_takes_an_idempotency_key_in_the_spec(anonymous):
     spec = anonymous.get(f"{API}/openapi.json").get_json()
     missing = []
     for path, operations in spec["paths"].items():
         post = operations.get("post")
-        if post is None or path.startswith(f"{API}/auth/"):
+        if post is None or path.startswith(f"{API}/auth/") or path in QUESTIONS:
             continue
         names = {p["name"] for p in post.get("parameters", []) if p["in"] == "header"}
         if "Idempotency-Key" not in names:

@@ -1,0 +1,67 @@
+"""The spatial questions about enterprises, each within the caller's scope and with the filters of every list,
+each through the spatial index on both backends (`geo.nearby`; see docs/spatial.md):
+
+- within a radius of a point, nearest first, each with its distance in geodesic metres;
+- the nearest n to a point;
+- inside a box (a map's view), paged by cursor;
+- within a distance of any geometry (a river, a pipeline, a planned road), paged by cursor.
+
+In a cell, a village or a township is the list's filter: the place is derived from the geometry and kept true (see
+`models.enterprises.places`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from geo.nearby import in_box, nearest, nearest_within, within_distance_of
+from models.base import dialect_of
+from models.enterprises.model import Enterprise
+from models.enterprises.queries import ENTERPRISE_SELECT, enterprise_filters
+from models.listing import Listing
+from models.roles import Caller
+from models.scope import scope_clauses
+
+MAX_RADIUS_M = 50_000.0  # a county is some 50 km across
+MAX_NEAREST = 100
+
+
+def _base(caller: Caller, filters: dict[str, Any]) -> Select:
+    return ENTERPRISE_SELECT.where(*scope_clauses(caller, Enterprise), *enterprise_filters(**filters))
+
+
+def within_radius(
+    session: Session, *, caller: Caller, lon: float, lat: float, radius_m: float, limit: int, **filters: Any
+) -> tuple[list[dict[str, Any]], bool]:
+    """The enterprises within `radius_m` of the point, nearest first (ties by id), at most `limit`; and whether
+    more lie within the radius."""
+    stmt = nearest_within(
+        dialect_of(session), _base(caller, filters), Enterprise.location, lon, lat, limit + 1, radius_m
+    )
+    rows = [dict(row._mapping) for row in session.execute(stmt)]
+    return rows[:limit], len(rows) > limit
+
+
+def nearest_n(
+    session: Session, *, caller: Caller, lon: float, lat: float, n: int, **filters: Any
+) -> list[dict[str, Any]]:
+    """The `n` enterprises nearest to the point, nearest first (ties by id), each with its distance."""
+    rows = nearest(session, _base(caller, filters), Enterprise.location, lon, lat, n)
+    return [dict(row._mapping) for row in rows]
+
+
+def box_listing(*, caller: Caller, dialect: str, bounds: tuple[float, float, float, float], **filters: Any) -> Listing:
+    """The enterprises inside the box (edges included), by id: a map's view, page after page."""
+    clauses = scope_clauses(caller, Enterprise) + enterprise_filters(**filters)
+    clauses.append(in_box(dialect, Enterprise.location, bounds))
+    return Listing(ENTERPRISE_SELECT, tuple(clauses), (Enterprise.id,))
+
+
+def near_geometry_listing(*, caller: Caller, dialect: str, geometry: Any, distance_m: float, **filters: Any) -> Listing:
+    """The enterprises within `distance_m` (geodesic) of any part of `geometry`, by name then id."""
+    clauses = scope_clauses(caller, Enterprise) + enterprise_filters(**filters)
+    clauses.append(within_distance_of(dialect, Enterprise.location, geometry, distance_m))
+    return Listing(ENTERPRISE_SELECT, tuple(clauses), (Enterprise.name, Enterprise.id))
