@@ -48,11 +48,15 @@ def register_cli(app: Flask) -> None:
     @click.option("--townships", default=20, show_default=True)
     @click.option("--villages", default=300, show_default=True)
     @click.option("--cells", default=1500, show_default=True)
+    @click.option("--enterprises", default=5000, show_default=True, help="and the departments that supervise them")
     @click.option("--if-empty", is_flag=True, help="do nothing when the database already holds townships")
     @click.option("--reset", is_flag=True, help="empty the database first (every table: accounts and audit too)")
     @click.option("--yes", is_flag=True, help="with --reset: do not ask for confirmation")
-    def load(seed: int, townships: int, villages: int, cells: int, if_empty: bool, reset: bool, yes: bool) -> None:
-        """Generate a synthetic county, its officers and demo accounts, through the same rules as the API."""
+    def load(
+        seed: int, townships: int, villages: int, cells: int, enterprises: int, if_empty: bool, reset: bool, yes: bool
+    ) -> None:
+        """Generate a synthetic county, its officers, departments, enterprises and demo accounts, by the API's
+        rules."""
         from models.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_county
 
         if reset and if_empty:
@@ -69,7 +73,13 @@ def register_cli(app: Flask) -> None:
             click.echo(f"database emptied: {where}")
         started = time.perf_counter()
         counts = load_demo_county(
-            _system_session(), seed=seed, townships=townships, villages=villages, cells=cells, if_empty=if_empty
+            _system_session(),
+            seed=seed,
+            townships=townships,
+            villages=villages,
+            cells=cells,
+            enterprises=enterprises,
+            if_empty=if_empty,
         )
         if counts is None:
             click.echo("demo county not loaded: the database already holds townships")
@@ -77,7 +87,8 @@ def register_cli(app: Flask) -> None:
         click.echo(
             f"demo county loaded in {time.perf_counter() - started:.1f} s: {counts['townships']} townships, "
             f"{counts['villages']} villages, {counts['cells']} grid cells, {counts['officers']} officers, "
-            f"{counts['assignments']} assignments (seed {seed})"
+            f"{counts['assignments']} assignments, {counts.get('departments', 0)} departments, "
+            f"{counts.get('enterprises', 0)} enterprises (seed {seed})"
         )
         names = ", ".join(username for username, _name, _role in DEMO_ACCOUNTS)
         click.echo(f"demo accounts {names}; password {DEMO_PASSWORD!r} (demo only)")

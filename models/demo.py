@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from geo.tiling import blob, voronoi_split
 from models.accounts.service import create_user
+from models.demo_enterprises import load_demo_enterprises
 from models.people import AssignmentRole
 from models.people.officers import create_officer
 from models.people.service import assign
@@ -101,7 +102,8 @@ DEMO_ACCOUNTS = (
     ("admin", "县安委办管理员", Role.COUNTY_ADMIN),
     ("leader", "街道分管领导", Role.TOWNSHIP_LEADER),
     ("officer", "网格长", Role.GRID_OFFICER),
-    ("viewer", "县应急局查询", Role.VIEWER),
+    ("viewer", "县安委办查询", Role.VIEWER),
+    ("dept", "县应急管理局 安全监管科", Role.DEPARTMENT_STAFF),
 )
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红文斌辉鹏宇浩凯健俊帆"
@@ -118,12 +120,15 @@ def load_demo_county(
     cells: int = 1500,
     if_empty: bool = False,
     people: bool = True,
+    enterprises: int = 5000,
     password: str = DEMO_PASSWORD,
 ) -> dict[str, int] | None:
     """Load `plan_county(...)` through the service functions, so the demo obeys every rule the API enforces.
 
-    With `people`, also officers (two or three per village), their assignments with a past handover, a few cells
-    left without an owner, and one user account per role (see DEMO_ACCOUNTS, all with `password`).
+    With `enterprises`, the county's departments and that many enterprises (see `models.demo_enterprises`). With
+    `people`, also officers (two or three per village), their assignments with a past handover, a few cells left
+    without an owner, and one user account per role (see DEMO_ACCOUNTS, all with `password`; the department account
+    belongs to the first department, the 应急管理局).
     With `if_empty`, nothing happens (and None is returned) when the database already holds townships.
     """
     has_townships = session.scalar(select(func.count()).select_from(Township))
@@ -149,8 +154,13 @@ def load_demo_county(
         counts[{"township": "townships", "village": "villages", "grid_cell": "cells"}[unit.level.key]] += 1
         if unit.level is GRID_CELL:
             cells_of.setdefault(unit.parent_code, []).append(created.id)
+    department_id = None
+    if enterprises:
+        placed = load_demo_enterprises(session, seed=seed + 2, count=enterprises, centre=COUNTY_CENTRE)
+        department_id = placed.pop("first_department_id")
+        counts |= placed
     if people:
-        counts |= _load_people(session, random.Random(seed + 1), cells_of, ids, password)
+        counts |= _load_people(session, random.Random(seed + 1), cells_of, ids, password, department_id)
     # Fresh statistics: planned on the empty tables, "cells without an owner" took 100 ms on PostgreSQL, not 1 ms.
     session.execute(text("ANALYZE"))
     session.commit()
@@ -158,7 +168,12 @@ def load_demo_county(
 
 
 def _load_people(
-    session: Session, rng: random.Random, cells_of: dict[str, list[int]], ids: dict[str, int], password: str
+    session: Session,
+    rng: random.Random,
+    cells_of: dict[str, list[int]],
+    ids: dict[str, int],
+    password: str,
+    department_id: int | None,
 ) -> dict[str, int]:
     counts = {"officers": 0, "assignments": 0, "users": 0}
     mobiles = rng.sample(range(10_000_000, 100_000_000), sum(len(c) // 2 + 2 for c in cells_of.values()))
@@ -203,6 +218,8 @@ def _load_people(
                 put(cell_id, member, AssignmentRole.MEMBER, "协助巡查", _SINCE)
     first_township = ids[first_township_code]
     for username, display_name, role in DEMO_ACCOUNTS:
+        if role is Role.DEPARTMENT_STAFF and department_id is None:
+            continue  # a demo without enterprises has no departments
         create_user(
             session,
             caller=SYSTEM,
@@ -212,6 +229,7 @@ def _load_people(
             role=role,
             township_id=first_township if role is Role.TOWNSHIP_LEADER else None,
             officer_id=first_owner if role is Role.GRID_OFFICER else None,
+            department_id=department_id if role is Role.DEPARTMENT_STAFF else None,
         )
         counts["users"] += 1
     return counts

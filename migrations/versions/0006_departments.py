@@ -63,6 +63,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The old roles have no department staff: their accounts become deactivated viewers (a viewer without a township
+    # would see the whole county; deactivated, it sees nothing and keeps its history).
+    op.execute(
+        sa.text(
+            "UPDATE users SET role = 'viewer', deactivated_at = COALESCE(deactivated_at, CURRENT_TIMESTAMP) "
+            "WHERE role = 'department_staff'"
+        )
+    )
     with op.batch_alter_table("users") as batch:
         batch.drop_constraint(op.f("ck_users_role"), type_="check")
         batch.create_check_constraint(op.f(_OLD_CHECK), f"role IN ({_OLD_ROLES})")

@@ -44,12 +44,14 @@ def test_each_level_tiles_its_parent_without_overlap_or_gap():
 
 
 def test_the_demo_loads_through_the_api_rules_and_every_cell_can_be_located(app, client, session):
-    counts = load_demo_county(session, **SMALL)
-    assert {k: counts[k] for k in ("townships", "villages", "cells", "users")} == {
+    counts = load_demo_county(session, **SMALL, enterprises=300)
+    assert {k: counts[k] for k in ("townships", "villages", "cells", "users", "departments", "enterprises")} == {
         "townships": 3,
         "villages": 9,
         "cells": 24,
-        "users": 4,
+        "users": 5,
+        "departments": 5,
+        "enterprises": 300,
     }
     assert counts["officers"] >= 2 * 9 and counts["assignments"] >= 24 * 0.9
     assert load_demo_county(session, **SMALL, if_empty=True) is None
@@ -62,7 +64,7 @@ def test_the_demo_loads_through_the_api_rules_and_every_cell_can_be_located(app,
 
 
 def test_every_demo_account_logs_in_with_the_documented_password_and_sees_its_scope(app, client, session):
-    load_demo_county(session, **SMALL)
+    load_demo_county(session, **SMALL, enterprises=300)
     scopes = {}
     for username, _name, role in DEMO_ACCOUNTS:
         answer = f.login(app, username, DEMO_PASSWORD)
@@ -74,10 +76,11 @@ def test_every_demo_account_logs_in_with_the_documented_password_and_sees_its_sc
     assert scopes["leader"]["township_id"] is not None and not scopes["leader"]["county_wide"]
     assert scopes["officer"]["cell_ids"], "the demo officer owns cells"
     assert scopes["officer"]["township_id"] == scopes["leader"]["township_id"]
+    assert scopes["dept"]["department_id"] is not None and not scopes["dept"]["county_wide"]
 
 
 def test_the_demo_has_history_and_a_to_do_list(client, session):
-    load_demo_county(session, seed=3, townships=2, villages=6, cells=60)
+    load_demo_county(session, seed=3, townships=2, villages=6, cells=60, enterprises=0)
     cells = client.get(f"{API}/grid-cells", query_string={"page_size": 100, "count": "true"}).get_json()["total"]
     unowned = client.get(f"{API}/grid-cells", query_string={"has_owner": "false", "count": "true"}).get_json()["total"]
     owned = client.get(f"{API}/grid-cells", query_string={"has_owner": "true", "count": "true"}).get_json()["total"]
@@ -85,3 +88,17 @@ def test_the_demo_has_history_and_a_to_do_list(client, session):
     assert owned > unowned
     ended = client.get(f"{API}/grid-assignments", query_string={"current": "false", "count": "true"}).get_json()
     assert ended["total"] > 0, "some owners were handed over in the past"
+
+
+def test_the_demo_enterprises_have_places_departments_and_a_department_that_sees_its_own(app, client, session):
+    load_demo_county(session, **SMALL, enterprises=300)
+    listed = f.ok(client.get(f"{API}/enterprises?page_size=500"))["items"]
+    assert len(listed) == 300
+    assert sum(e["cell_id"] is not None for e in listed) > 150  # clustered in the seats, inside the county
+    assert {e["sector"] for e in listed} >= {"hazardous_chemicals", "industry_trade", "crowded_place"}
+    assert any(e["major_hazard_grade"] for e in listed) and any(e["risk_level"] == "red" for e in listed)
+    dept = f.bearer(app, f.login(app, "dept", DEMO_PASSWORD).get_json()["access_token"])
+    seen = f.ok(dept.get(f"{API}/enterprises?page_size=500"))["items"]
+    assert seen and {e["sector"] for e in seen} <= {
+        "hazardous_chemicals", "non_coal_mine", "coal_mine", "fireworks", "industry_trade"
+    }  # fmt: skip

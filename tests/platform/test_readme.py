@@ -17,8 +17,8 @@ from models.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_county
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BASE = "http://127.0.0.1:5000"
-ACCOUNTS = ("officer", "viewer", "leader", "admin")  # least power first
-_TAG = re.compile(r"#.*\[((?:admin|leader|officer|viewer)(?: (?:admin|leader|officer|viewer))*)\]")
+ACCOUNTS = ("officer", "dept", "viewer", "leader", "admin")  # least power first
+_TAG = re.compile(r"#.*\[((?:admin|leader|officer|viewer|dept)(?: (?:admin|leader|officer|viewer|dept))*)\]")
 
 
 @dataclass
