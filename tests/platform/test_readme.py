@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl, urlsplit
 from models.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_county
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+# Docs whose examples run too, after the README's, on the same county (each names its accounts the same way)
+DOCS = [Path(__file__).resolve().parents[2] / "docs" / name for name in ("enterprises.md",)]
 BASE = "http://127.0.0.1:5000"
 ACCOUNTS = ("officer", "dept", "viewer", "leader", "admin")  # least power first
 _TAG = re.compile(r"#.*\[((?:admin|leader|officer|viewer|dept)(?: (?:admin|leader|officer|viewer|dept))*)\]")
@@ -143,7 +145,8 @@ def test_the_readme_examples_work_on_the_demo_county_as_each_account_they_name(a
         clients[username] = client
 
     failures = []
-    for example in readme_examples():
+    examples = readme_examples() + [e for doc in DOCS for e in readme_examples(doc.read_text())]
+    for example in examples:
         roles = [r for r in ACCOUNTS if r in example.roles]
         if example.method != "GET":
             roles = roles[:1]
