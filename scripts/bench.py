@@ -87,6 +87,26 @@ def http_routes(facts: dict[str, Any], points: list[tuple[float, float]], cell_i
             True,
         ),
         route("GET /grid-cells?page_size=100&format=geojson", [f"{API}/grid-cells?page_size=100&format=geojson"], True),
+        route(
+            "GET /enterprises?cell_id=N (in a cell)",
+            [f"{API}/enterprises?cell_id={c}" for c in rng.sample(cell_ids, min(500, len(cell_ids)))],
+            True,
+        ),
+        route(
+            "GET /enterprises/within-radius (500 m)",
+            [f"{API}/enterprises/within-radius?lon={x:.7f}&lat={y:.7f}&radius_m=500" for x, y in points],
+            True,
+        ),
+        route(
+            "GET /enterprises/nearest?n=10",
+            [f"{API}/enterprises/nearest?lon={x:.7f}&lat={y:.7f}&n=10" for x, y in points],
+            True,
+        ),
+        route(
+            "GET /enterprises/in-box (1,000 features, GeoJSON)",
+            [f"{API}/enterprises/in-box?bbox={facts['county_bbox']}&page_size=1000&format=geojson"],
+            True,
+        ),
     ]
 
 
@@ -99,7 +119,12 @@ def run_backend(backend: str, url: str, args: argparse.Namespace, workdir: Path,
     with db.new_session(app) as session:
         started = time.perf_counter()
         counts = load_demo_county(
-            session, seed=args.seed, townships=args.townships, villages=args.villages, cells=args.cells
+            session,
+            seed=args.seed,
+            townships=args.townships,
+            villages=args.villages,
+            cells=args.cells,
+            enterprises=args.enterprises,
         )
     result.setup.append(
         ("demo county through the service functions", f"{time.perf_counter() - started:.1f}", _counts(counts))
@@ -120,6 +145,8 @@ def run_backend(backend: str, url: str, args: argparse.Namespace, workdir: Path,
     with engine.connect() as connection:
         cell_ids = list(connection.execute(text("SELECT id FROM grid_cells")).scalars())
         facts["village_ids"] = list(connection.execute(text("SELECT id FROM villages ORDER BY id")).scalars())
+        box = connection.execute(text("SELECT min(lon), min(lat), max(lon), max(lat) FROM enterprises")).one()
+        facts["county_bbox"] = ",".join(f"{v:.6f}" for v in box)
 
     if not args.no_http:
         note_load(result, "HTTP")
@@ -282,7 +309,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--townships", type=int, default=20)
     parser.add_argument("--villages", type=int, default=300)
-    parser.add_argument("--cells", type=int, default=1500)
+    parser.add_argument("--cells", type=int, default=2000)
+    parser.add_argument("--enterprises", type=int, default=20000, help="in the county (the province copies them)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     if args.quick:
