@@ -171,6 +171,7 @@ NO_CALLER = {
     "purge_expired_tokens",
     "purge_expired_keys",
     "load_demo_county",
+    "load_demo_enterprises",
     "revoke_sessions",
 }
 # The plumbing under every domain: transactions and paging.
