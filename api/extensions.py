@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import http
 import re
 from collections.abc import Mapping
@@ -219,11 +220,13 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
     def header(self, parameter: dict[str, Any]) -> Any:
-        """Document a header parameter, beside those documented already (`doc(parameters=...)` replaces them)."""
+        """Document a header parameter, beside those documented already: put among the arguments' parameters (where
+        `query` puts its own), since `doc(parameters=...)` would replace those."""
 
         def decorator(func: Any) -> Any:
-            documented = getattr(func, "_apidoc", {}).get("manual_doc", {}).get("parameters", [])
-            return self.doc(parameters=[*documented, parameter])(func)
+            func._apidoc = copy.deepcopy(getattr(func, "_apidoc", {}))  # (shared with the function it wraps)
+            func._apidoc.setdefault("arguments", {}).setdefault("parameters", []).append(parameter)
+            return func
 
         return decorator
 

@@ -43,16 +43,31 @@ HEADER_DOC = {
 
 
 def fingerprint() -> str:
-    """Method, path, query and body of this request; a JSON body counts by its content, not its spelling."""
-    raw = request.get_data(cache=True)
-    try:
-        body = orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS) if raw else b""
-    except orjson.JSONDecodeError:
-        body = raw
+    """Method, path, query and body of this request; a JSON body counts by its content, not its spelling, and a
+    multipart form by its fields and files, not the boundary that a client draws anew for every send."""
+    if request.mimetype == "multipart/form-data":
+        body = _form_content()
+    else:
+        raw = request.get_data(cache=True)
+        try:
+            body = orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS) if raw else b""
+        except orjson.JSONDecodeError:
+            body = raw
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.full_path.encode(), body):
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
+
+
+def _form_content() -> bytes:
+    """A multipart form's fields, and each file's field, name and SHA-256, in order (the files are read and rewound
+    for the view)."""
+    parts: list[list[str]] = sorted([name, value] for name, value in request.form.items(multi=True))
+    files = []
+    for name, upload in request.files.items(multi=True):
+        files.append([name, upload.filename or "", hashlib.sha256(upload.stream.read()).hexdigest()])
+        upload.stream.seek(0)
+    return b"multipart " + orjson.dumps([parts, sorted(files)])
 
 
 def _replay(stored: Claim) -> Response:

@@ -73,6 +73,8 @@ RULES_BEYOND_SCHEMAS = frozenset(
         "location-outside-township", "credit-code-check",
         # a box's corners in order (west <= east, south <= north); a geometry to measure from of a province's size
         "bbox-inverted", "geometry-too-large",
+        # an uploaded file is a ledger: readable as CSV or .xlsx, its columns known, required ones there, not too long
+        "file-unreadable", "file-empty", "unknown-column", "duplicate-column", "missing-column", "too-many-rows",
     }
 )  # fmt: skip
 
