@@ -115,8 +115,11 @@ class AreaGeometry(ma.fields.Field):
         }
         super().__init__(metadata=metadata, **kwargs)
 
+    types: tuple[str, ...] = AREAL_TYPES
+    parse = staticmethod(parse_areal)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, dict) and value.get("type") in AREAL_TYPES:
+        if isinstance(value, dict) and value.get("type") in self.types:
             # Like every object of this API, a geometry has no members beyond its own (RFC 7946 would allow them).
             unknown = sorted(set(value) - _MEMBERS)
             if unknown:
@@ -127,7 +130,7 @@ class AreaGeometry(ma.fields.Field):
             if not (isinstance(bbox, list) and len(bbox) in (4, 6) and all(_is_number(c) for c in bbox)):
                 raise ma.ValidationError(coded("geojson-malformed", "bbox is an array of 4 or 6 numbers"))
         try:
-            return parse_areal(value)
+            return self.parse(value)
         except GeometryError as exc:
             raise ma.ValidationError(coded(exc.code, exc.message)) from exc
 
@@ -147,20 +150,8 @@ class ReferenceGeometry(AreaGeometry):
         }
         super().__init__(metadata=metadata, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, dict) and value.get("type") in REFERENCE_TYPES:
-            unknown = sorted(set(value) - _MEMBERS)
-            if unknown:
-                raise ma.ValidationError(
-                    coded("unknown-field", f"a geometry has type, coordinates and bbox only, not {unknown[0]!r}")
-                )
-            bbox = value.get("bbox", [0, 0, 0, 0])
-            if not (isinstance(bbox, list) and len(bbox) in (4, 6) and all(_is_number(c) for c in bbox)):
-                raise ma.ValidationError(coded("geojson-malformed", "bbox is an array of 4 or 6 numbers"))
-        try:
-            return parse_reference(value)
-        except GeometryError as exc:
-            raise ma.ValidationError(coded(exc.code, exc.message)) from exc
+    types = REFERENCE_TYPES
+    parse = staticmethod(parse_reference)
 
 
 class GeoJSONObject(ma.fields.Dict):
@@ -312,29 +303,43 @@ def phone_field(**kwargs: Any) -> ma.fields.String:
     )
 
 
-class PositionInputSchema(Schema):
-    """The one way a position comes in: longitude and latitude in the system the phone's map SDK reports (GPS:
-    WGS-84; Amap and Tencent: GCJ-02; Baidu: BD-09), stored and answered in WGS-84. Loads as {"lon", "lat"} in
-    WGS-84."""
-
-    lon = ma.fields.Float(
+def lon_field(**kwargs: Any) -> ma.fields.Float:
+    return ma.fields.Float(
         required=True,
         allow_nan=False,
         validate=ma.validate.Range(-180, 180, error=coded("coordinates-out-of-range", "longitude: -180 to 180")),
         metadata={"example": 113.1234567},
+        **kwargs,
     )
-    lat = ma.fields.Float(
+
+
+def lat_field(**kwargs: Any) -> ma.fields.Float:
+    return ma.fields.Float(
         required=True,
         allow_nan=False,
         validate=ma.validate.Range(-90, 90, error=coded("coordinates-out-of-range", "latitude: -90 to 90")),
         metadata={"example": 28.2345678},
+        **kwargs,
     )
-    coord_system = ma.fields.Enum(
+
+
+def coord_system_field() -> ma.fields.Enum:
+    return ma.fields.Enum(
         CoordSystem,
         by_value=True,
         load_default=CoordSystem.WGS84,
         metadata={"description": "wgs84 (GPS, the default), gcj02 (Amap, Tencent) or bd09 (Baidu)"},
     )
+
+
+class PositionInputSchema(Schema):
+    """The one way a position comes in: longitude and latitude in the system the phone's map SDK reports (GPS:
+    WGS-84; Amap and Tencent: GCJ-02; Baidu: BD-09), stored and answered in WGS-84. Loads as {"lon", "lat"} in
+    WGS-84."""
+
+    lon = lon_field()
+    lat = lat_field()
+    coord_system = coord_system_field()
 
     @ma.post_load
     def _to_wgs84(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, float]:

@@ -9,10 +9,19 @@ import marshmallow as ma
 from api.departments.schemas import sector_code
 from api.errors import coded
 from api.extensions import PatchSchema, Schema
-from api.fields import Day, ReferenceGeometry, id_field, phone_field, position_field, text_field
+from api.fields import (
+    Day,
+    ReferenceGeometry,
+    coord_system_field,
+    id_field,
+    lat_field,
+    lon_field,
+    phone_field,
+    position_field,
+    text_field,
+)
 from api.pagination import CursorArgs, CursorMetaSchema, PageSize
 from api.territory.schemas import FeatureCollectionBase, PointSchema
-from geo.coords import CoordSystem
 from models.enterprises.credit_code import PATTERN, credit_code_problem
 from models.enterprises.model import KeyLevel, RiskLevel, Scale, Status
 
@@ -189,23 +198,9 @@ MAP_PAGE_CAP = 1000
 
 
 class _AtPoint(EnterpriseFilterArgs):
-    lon = ma.fields.Float(
-        required=True,
-        allow_nan=False,
-        validate=ma.validate.Range(-180, 180, error=coded("coordinates-out-of-range", "longitude: -180 to 180")),
-        metadata={"example": 113.0},
-    )
-    lat = ma.fields.Float(
-        required=True,
-        allow_nan=False,
-        validate=ma.validate.Range(-90, 90, error=coded("coordinates-out-of-range", "latitude: -90 to 90")),
-        metadata={"example": 28.0},
-    )
-    coord_system = _enum(
-        CoordSystem,
-        load_default=CoordSystem.WGS84,
-        metadata={"description": "wgs84 (GPS, the default), gcj02 (Amap, Tencent) or bd09 (Baidu)"},
-    )
+    lon = lon_field()
+    lat = lat_field()
+    coord_system = coord_system_field()
 
 
 class WithinRadiusArgs(_AtPoint):
