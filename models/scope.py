@@ -170,3 +170,9 @@ def in_scope(session: Session, *, caller: Caller, model: type, record_id: int) -
         lambda: select(model.id).where(model.id == bindparam("record_id"), *scope_clauses(caller, model)),
     )
     return session.scalar(stmt, {"record_id": record_id, **scope_values(caller)}) is not None
+
+
+def existing_id_if_visible(session: Session, *, caller: Caller, model: type, record_id: int) -> dict[str, int]:
+    """`existing_id` for a conflict (a taken code, number or name), only when the caller may see that record:
+    otherwise it would tell them the record exists."""
+    return {"existing_id": record_id} if in_scope(session, caller=caller, model=model, record_id=record_id) else {}

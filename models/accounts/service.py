@@ -20,7 +20,7 @@ from models.departments.model import Department
 from models.errors import Conflict, Forbidden, NotFound, RuleViolation
 from models.people.model import Officer
 from models.roles import Caller, Role
-from models.scope import in_scope, record_in_scope, scope_clauses
+from models.scope import existing_id_if_visible, record_in_scope, scope_clauses
 from models.territory.model import Township
 
 LEADER_MANAGES = frozenset({Role.GRID_OFFICER, Role.VIEWER})
@@ -191,16 +191,13 @@ def create_user(
     return user
 
 
-def _visible_id(session: Session, caller: Caller, user_id: int) -> dict[str, int]:
-    """`existing_id` for a conflict, only when the caller may see that account (else it would tell them it exists)."""
-    return {"existing_id": user_id} if in_scope(session, caller=caller, model=User, record_id=user_id) else {}
-
-
 def _refuse_taken_username(session: Session, caller: Caller, username: str) -> None:
     existing = session.scalar(select(User.id).where(User.username == username))
     if existing is not None:
         raise Conflict(
-            f"the username {username!r} is taken", code="username-taken", **_visible_id(session, caller, existing)
+            f"the username {username!r} is taken",
+            code="username-taken",
+            **existing_id_if_visible(session, caller=caller, model=User, record_id=existing),
         )
 
 
@@ -212,7 +209,7 @@ def _refuse_second_account(session: Session, caller: Caller, officer_id: int, us
         raise Conflict(
             f"officer {officer_id} already has an active account",
             code="officer-has-account",
-            **_visible_id(session, caller, other),
+            **existing_id_if_visible(session, caller=caller, model=User, record_id=other),
         )
 
 

@@ -27,7 +27,7 @@ from models.enterprises.places import Place, places_of, set_place
 from models.enterprises.queries import get_enterprise
 from models.errors import Conflict, RuleViolation
 from models.roles import Caller
-from models.scope import in_scope
+from models.scope import existing_id_if_visible
 
 # What a change may set, besides the location, the sector and the departments (which have their own rules).
 PLAIN_FIELDS = (
@@ -54,11 +54,10 @@ def _refuse_taken_code(session: Session, caller: Caller, code: str, enterprise_i
         )
     )
     if existing is not None:
-        visible = in_scope(session, caller=caller, model=Enterprise, record_id=existing)
         raise Conflict(
             f"a live enterprise already has the credit code {code}",
             code="credit-code-taken",
-            **({"existing_id": existing} if visible else {}),
+            **existing_id_if_visible(session, caller=caller, model=Enterprise, record_id=existing),
         )
 
 

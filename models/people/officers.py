@@ -18,7 +18,7 @@ from models.people.model import GridAssignment, Officer
 from models.people.queries import get_officer
 from models.people.service import record_end
 from models.roles import Caller
-from models.scope import in_scope, scope_clauses
+from models.scope import existing_id_if_visible, scope_clauses
 from models.territory.model import Township
 
 
@@ -40,12 +40,10 @@ def _refuse_taken_mobile(session: Session, *, caller: Caller, mobile: str, offic
         )
     )
     if existing is not None:
-        # existing_id only when the caller may see that officer: otherwise it would tell them it exists.
-        visible = in_scope(session, caller=caller, model=Officer, record_id=existing)
         raise Conflict(
             f"an active officer already has the mobile number {mobile}",
             code="mobile-taken",
-            **({"existing_id": existing} if visible else {}),
+            **existing_id_if_visible(session, caller=caller, model=Officer, record_id=existing),
         )
 
 
