@@ -28,10 +28,15 @@ def _at(arguments: dict[str, Any]) -> tuple[float, float, str | None, dict[str, 
     return round(lon, 7), round(lat, 7), arguments.get("format"), filters
 
 
-def _with_distance(row: dict[str, Any]) -> dict[str, Any]:
-    return enterprise_dict({k: v for k, v in row.items() if k != "distance_m"}) | {
-        "distance_m": round(row["distance_m"], 1)
-    }
+def _nearby(rows: list[dict[str, Any]], lon: float, lat: float, fmt: str | None, **extra: Any) -> Any:
+    """Enterprises near the point, each with its distance, and the point asked about (WGS-84)."""
+    items = [
+        enterprise_dict({k: v for k, v in row.items() if k != "distance_m"})
+        | {"distance_m": round(row["distance_m"], 1)}
+        for row in rows
+    ]
+    position = {"lon": lon, "lat": lat, "coord_system": "wgs84"}
+    return answer({"items": items, "position": position, **extra}, fmt)
 
 
 @enterprises.route("/within-radius")
@@ -51,9 +56,7 @@ class WithinRadius(MethodView):
         rows, truncated = within_radius(
             db.session(), caller=current_caller(), lon=lon, lat=lat, radius_m=radius, limit=limit, **filters
         )
-        position = {"lon": lon, "lat": lat, "coord_system": "wgs84"}
-        body = {"items": [_with_distance(r) for r in rows], "position": position, "truncated": truncated}
-        return answer(body, fmt)
+        return _nearby(rows, lon, lat, fmt, truncated=truncated)
 
 
 @enterprises.route("/nearest")
@@ -70,8 +73,7 @@ class Nearest(MethodView):
         """
         lon, lat, fmt, filters = _at(arguments)
         rows = nearest_n(db.session(), caller=current_caller(), lon=lon, lat=lat, n=filters.pop("n"), **filters)
-        position = {"lon": lon, "lat": lat, "coord_system": "wgs84"}
-        return answer({"items": [_with_distance(r) for r in rows], "position": position}, fmt)
+        return _nearby(rows, lon, lat, fmt)
 
 
 @enterprises.route("/in-box")

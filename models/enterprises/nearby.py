@@ -20,17 +20,16 @@ from sqlalchemy.orm import Session
 from geo.nearby import in_box, nearest, nearest_within, within_distance_of
 from models.base import dialect_of
 from models.enterprises.model import Enterprise
-from models.enterprises.queries import ENTERPRISE_SELECT, enterprise_filters
+from models.enterprises.queries import ENTERPRISE_SELECT, enterprise_clauses
 from models.listing import Listing
 from models.roles import Caller
-from models.scope import scope_clauses
 
 MAX_RADIUS_M = 50_000.0  # a county is some 50 km across
 MAX_NEAREST = 100
 
 
 def _base(caller: Caller, filters: dict[str, Any]) -> Select:
-    return ENTERPRISE_SELECT.where(*scope_clauses(caller, Enterprise), *enterprise_filters(**filters))
+    return ENTERPRISE_SELECT.where(*enterprise_clauses(caller, **filters))
 
 
 def within_radius(
@@ -56,13 +55,14 @@ def nearest_n(
 
 def box_listing(*, caller: Caller, dialect: str, bounds: tuple[float, float, float, float], **filters: Any) -> Listing:
     """The enterprises inside the box (edges included), by id: a map's view, page after page."""
-    clauses = scope_clauses(caller, Enterprise) + enterprise_filters(**filters)
-    clauses.append(in_box(dialect, Enterprise.location, bounds))
+    clauses = [*enterprise_clauses(caller, **filters), in_box(dialect, Enterprise.location, bounds)]
     return Listing(ENTERPRISE_SELECT, tuple(clauses), (Enterprise.id,))
 
 
 def near_geometry_listing(*, caller: Caller, dialect: str, geometry: Any, distance_m: float, **filters: Any) -> Listing:
     """The enterprises within `distance_m` (geodesic) of any part of `geometry`, by name then id."""
-    clauses = scope_clauses(caller, Enterprise) + enterprise_filters(**filters)
-    clauses.append(within_distance_of(dialect, Enterprise.location, geometry, distance_m))
+    clauses = [
+        *enterprise_clauses(caller, **filters),
+        within_distance_of(dialect, Enterprise.location, geometry, distance_m),
+    ]
     return Listing(ENTERPRISE_SELECT, tuple(clauses), (Enterprise.name, Enterprise.id))

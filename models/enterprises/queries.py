@@ -76,9 +76,13 @@ def enterprise_filters(
     return clauses
 
 
+def enterprise_clauses(caller: Caller, **filters: Any) -> list[Any]:
+    """The caller's scope and the filters (see `enterprise_filters`): the WHERE of every enterprise question."""
+    return scope_clauses(caller, Enterprise) + enterprise_filters(**filters)
+
+
 def enterprise_listing(*, caller: Caller, name: str | None = None, **filters: Any) -> Listing:
     """Enterprises in the caller's scope by name (then id), filtered (see `enterprise_filters`); `name`: a part of
     the name, through the shared n-gram index."""
-    clauses = scope_clauses(caller, Enterprise) + enterprise_filters(**filters)
-    listing = Listing(ENTERPRISE_SELECT, tuple(clauses), (Enterprise.name, Enterprise.id))
+    listing = Listing(ENTERPRISE_SELECT, tuple(enterprise_clauses(caller, **filters)), (Enterprise.name, Enterprise.id))
     return name_search(listing, Enterprise, name) if name else listing
