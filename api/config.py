@@ -20,6 +20,11 @@ def from_environment() -> dict:
         "REFRESH_TOKEN_DAYS": int(os.environ.get("REFRESH_TOKEN_DAYS", "30")),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "10")),
         "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
+        # A token's caller is remembered per process until any account changes (models/accounts/callers.py), at
+        # most this long; 0 asks the database on every request (app processes on several hosts must set 0). The
+        # processes of one host share an epoch file in CALLER_CACHE_DIR (the instance directory by default).
+        "CALLER_CACHE_SECONDS": float(os.environ.get("CALLER_CACHE_SECONDS", "30")),
+        "CALLER_CACHE_DIR": os.environ.get("CALLER_CACHE_DIR") or str(INSTANCE_DIR),
         # "standard": Argon2id at RFC 9106's second recommended cost (64 MiB, 3 passes). "fast" is for tests only.
         "PASSWORD_HASH_COST": os.environ.get("PASSWORD_HASH_COST", "standard"),
         # Idempotency-Key: how long a key is kept, how long a duplicate waits for the first request, and after how

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo.engine import make_engine
+from models.accounts.callers import remember_callers
 
 
 class Database:
@@ -21,6 +24,9 @@ class Database:
             sessionmaker(reads, expire_on_commit=False),  # a request's session
         )
         app.teardown_appcontext(self._close)
+        remember_callers(
+            engine, directory=Path(app.config["CALLER_CACHE_DIR"]), seconds=float(app.config["CALLER_CACHE_SECONDS"])
+        )
 
     @staticmethod
     def engine(app: Flask | None = None) -> Engine:

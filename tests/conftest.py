@@ -29,6 +29,7 @@ from werkzeug.exceptions import HTTPException
 
 from api import create_app
 from api.db import db
+from models.accounts.callers import forget_callers
 from models import Base
 from models.base import utcnow
 from models.departments.model import Sector, seeded_sector_rows
@@ -121,7 +122,8 @@ def app(request: pytest.FixtureRequest, _resources: ExitStack) -> Iterator[Flask
         url = os.environ.get("TEST_POSTGRES_URL") or _resources.enter_context(postgres_server())
     else:
         raise ValueError(f"unknown backend {request.param!r}")
-    app = create_app({"DATABASE_URL": url, "TESTING": True, "PASSWORD_HASH_COST": "fast"})
+    epochs = _resources.enter_context(tempfile.TemporaryDirectory(prefix="gridpatrol-epochs-"))
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "PASSWORD_HASH_COST": "fast", "CALLER_CACHE_DIR": epochs})
     app.test_client_class = SpecCheckedClient
     upgrade(db.engine(app))
     yield app
@@ -149,6 +151,7 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(insert(Sector.__table__), seeded_sector_rows(utcnow()))  # what the migration seeds
+    forget_callers(engine)  # accounts emptied by hand: no process may remember a caller from before
 
 
 @pytest.fixture

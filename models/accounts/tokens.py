@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import locks
+from models.accounts.callers import callers_of
 from models.accounts.model import AuthSession, AuthToken, User
 from models.accounts.passwords import (
     check_password_policy,
@@ -242,9 +243,19 @@ def purge_expired_tokens(session: Session) -> int:
     return len(expired)
 
 
-# Every request asks this: one indexed lookup (the token's unique digest), built and compiled once.
+# Every request asks this (unless its caller is remembered, see models.accounts.callers): one indexed lookup (the
+# token's unique digest), built and compiled once.
 _CALLER_OF_TOKEN = PreparedRead(
-    select(User.id, User.username, User.role, User.township_id, User.officer_id, AuthSession.id, User.department_id)
+    select(
+        User.id,
+        User.username,
+        User.role,
+        User.township_id,
+        User.officer_id,
+        AuthSession.id,
+        User.department_id,
+        AuthToken.expires_at,
+    )
     .select_from(AuthToken)
     .join(AuthSession, AuthSession.id == AuthToken.session_id)
     .join(User, User.id == AuthSession.user_id)
@@ -262,13 +273,24 @@ _CALLER_OF_TOKEN = PreparedRead(
 def caller_for_token(session: Session, *, access_token: str) -> Caller | None:
     """The caller an access token stands for, or None when it is unknown, expired or revoked.
 
-    Checked against the database on every request, so that a logout, a password change or a deactivation takes
-    effect on the very next one; see `PreparedRead` for why it costs so little."""
-    row = _CALLER_OF_TOKEN.first(session, digest=token_digest(access_token), now=utcnow())
+    A logout, a password change or a deactivation takes effect on the very next request: the answer is remembered
+    only until any account changes (models.accounts.callers); otherwise the database is asked, see `PreparedRead`
+    for why that costs little."""
+    digest, now = token_digest(access_token), utcnow()
+    callers = callers_of(session.get_bind())
+    if callers is not None:
+        remembered = callers.get(digest, now)
+        if remembered is not None:
+            return remembered
+        epoch = callers.epoch()  # read before asking: a change committed meanwhile makes the answer stale at once
+    row = _CALLER_OF_TOKEN.first(session, digest=digest, now=now)
     if row is None:
         return None
-    user_id, username, role, township_id, officer_id, session_id, department_id = row
-    return Caller(user_id, username, Role(role), township_id, officer_id, session_id, department_id)
+    user_id, username, role, township_id, officer_id, session_id, department_id, expires_at = row
+    caller = Caller(user_id, username, Role(role), township_id, officer_id, session_id, department_id)
+    if callers is not None:
+        callers.remember(digest, caller, expires_at, epoch)
+    return caller
 
 
 def revoke_sessions(session: Session, *, user_id: int, reason: str) -> None:
