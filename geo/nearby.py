@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ from geoalchemy2 import Geography
 from pyproj import Transformer
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import ColumnElement, Connection, Float, Row, Select, and_, cast, func, select
+from sqlalchemy import ColumnElement, Connection, Float, Select, and_, cast, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from geo import SRID
@@ -44,6 +45,7 @@ WHOLE_EARTH_M = 20_100_000.0  # longer than any geodesic on WGS-84 (half a merid
 EDGE_DEG = 0.001  # edges are cut to this length (~100 m), so that they mean the same straight lon/lat line everywhere
 QUAD_SEGS = 32  # buffer arcs: a quarter circle in 32 chords
 _GEOGRAPHY = Geography(geometry_type=None)
+Read = Callable[[Select], list[Any]]  # runs a statement, answers its rows
 
 
 def _reach_deg(bounds: Bounds, metres: float) -> tuple[float, float]:
@@ -138,15 +140,15 @@ def _dialect_of(db: Session | Connection) -> str:
 
 
 def _knn_radius(
-    db: Session | Connection, base: Select, geom: InstrumentedAttribute, lon: float, lat: float, n: int
+    read: Read, dialect: str, base: Select, geom: InstrumentedAttribute, lon: float, lat: float, n: int
 ) -> float | None:
     """PostGIS: the geodesic distance of the farthest of the `n` rows of `base` nearest in degrees (KNN, `<->` on the
     GiST index), a radius that holds at least `n` rows (all of them, if fewer); None when `base` has no row."""
-    dialect = _dialect_of(db)
     distance = distance_m(dialect, geom, lon, lat).label("d")
     knn = geom.op("<->", return_type=Float)(_point(dialect, lon, lat))
     in_degrees = base.with_only_columns(distance, maintain_column_froms=True).order_by(None).order_by(knn).limit(n)
-    return db.execute(select(func.max(in_degrees.subquery().c.d))).scalar_one()
+    (row,) = read(select(func.max(in_degrees.subquery().c.d).label("radius")))
+    return row["radius"] if isinstance(row, dict) else row.radius
 
 
 def nearest(
@@ -158,7 +160,8 @@ def nearest(
     n: int,
     *,
     start_m: float = 250.0,
-) -> list[Row[Any]]:
+    read: Read | None = None,
+) -> list[Any]:
     """The `n` rows of `base` nearest to (lon, lat) by geodesic distance, nearest first (ties by primary key), each
     with its distance in metres added as the column `distance_m`; fewer when `base` has fewer rows.
 
@@ -167,19 +170,23 @@ def nearest(
     that holds `n` rows, through the index. PostGIS finds that radius first, by KNN (`_knn_radius`): two queries.
     SpatiaLite (whose KNN virtual table answers nothing in 5.0.1) tries circles from `start_m`, doubled until one
     holds `n` rows or the whole Earth: one query per circle.
+
+    `read` runs a statement and answers its rows (`models.reads.read_rows` answers dicts); by default
+    `db.execute`, which answers Rows.
     """
     if n <= 0:
         return []
     dialect = _dialect_of(db)
+    run: Read = read if read is not None else (lambda stmt: list(db.execute(stmt)))
     if dialect != "sqlite":
-        radius = _knn_radius(db, base, geom, lon, lat, n)
+        radius = _knn_radius(run, dialect, base, geom, lon, lat, n)
         if radius is None:
             return []
         # Distances are computed again by another function: a hair of slack keeps the n-th row in.
-        return list(db.execute(nearest_within(dialect, base, geom, lon, lat, n, radius * (1 + 1e-9) + 1e-6)))
+        return run(nearest_within(dialect, base, geom, lon, lat, n, radius * (1 + 1e-9) + 1e-6))
     radius = start_m
     while True:
-        rows = list(db.execute(nearest_within(dialect, base, geom, lon, lat, n, radius)))
+        rows = run(nearest_within(dialect, base, geom, lon, lat, n, radius))
         if len(rows) >= n or radius >= WHOLE_EARTH_M:
             return rows
         radius = min(radius * 2, WHOLE_EARTH_M)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select, tuple_, union_all
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
+
+from models.reads import read_rows
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Listing:
         row, values = tuple_(*self.order), tuple_(*key)
         return row < values if self.descending else row > values
 
-    def key_of(self, row: RowMapping) -> tuple[Any, ...]:
+    def key_of(self, row: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(row[column.key] for column in self.order)
 
 
@@ -66,7 +67,7 @@ def _after_in_arms(listing: Listing, key: tuple[Any, ...], limit: int) -> Select
 
 def page_after(
     session: Session, listing: Listing, *, size: int, key: tuple[Any, ...] | None
-) -> tuple[list[RowMapping], tuple[Any, ...] | None]:
+) -> tuple[list[dict[str, Any]], tuple[Any, ...] | None]:
     """Up to `size` rows after `key` (from the start when None), and the key of the next page (None at the end)."""
     if key is None:
         stmt = listing._ordered()
@@ -74,15 +75,15 @@ def page_after(
         stmt = _after_in_arms(listing, key, size + 1)
     else:  # PostgreSQL ranges the whole row value over the index
         stmt = listing._ordered().where(listing.after(key))
-    rows = list(session.execute(stmt.limit(size + 1)).mappings())
+    rows = read_rows(session, stmt.limit(size + 1))
     more = len(rows) > size
     rows = rows[:size]
     return rows, (listing.key_of(rows[-1]) if more else None)
 
 
-def page_at(session: Session, listing: Listing, *, size: int, number: int) -> list[RowMapping]:
+def page_at(session: Session, listing: Listing, *, size: int, number: int) -> list[dict[str, Any]]:
     """Page `number` (from 1) of `size` rows."""
-    return list(session.execute(listing._ordered().limit(size).offset((number - 1) * size)).mappings())
+    return read_rows(session, listing._ordered().limit(size).offset((number - 1) * size))
 
 
 def count(session: Session, listing: Listing) -> int:

@@ -174,6 +174,8 @@ def run_backend(backend: str, url: str, args: argparse.Namespace, workdir: Path,
     with ExitStack() as stack:
         if not args.no_province:
             scales.append(build_province(stack, app, url, args, workdir, result, points, probe, facts, rng))
+            if backend == "postgis" and not args.no_http:
+                http_province(scales[-1], facts, args, workdir, result)
         if not args.no_lists:
             note_load(result, "lists")
             print(f"  lists and filters, in-process: {' and '.join(s.name for s in scales)}, interleaved")
@@ -181,6 +183,35 @@ def run_backend(backend: str, url: str, args: argparse.Namespace, workdir: Path,
             result.county, result.province = timings["county"], timings.get("province", {})
         for scale in scales:
             db.engine(scale.app).dispose()
+
+
+SPATIAL = ("no-op", "GET /enterprises")  # the routes timed over HTTP at province scale too
+
+
+def http_province(scale: Scale, facts: dict[str, Any], args: argparse.Namespace, workdir: Path, result: Any) -> None:
+    """The spatial questions over HTTP on the province database, points and cells from the whole province."""
+    engine = db.engine(scale.app)
+    settle(engine)
+    note_load(result, "HTTP province")
+    rng = random.Random(4)
+    points = rng.sample(scale.facts.points, min(500, len(scale.facts.points)))
+    routes = [r for r in http_routes(facts, points, scale.facts.cell_ids) if r.label.startswith(SPATIAL)]
+    print(f"  HTTP at province scale: {', '.join(r.label for r in routes)}")
+    try:
+        result.http_province = bench_http.run(
+            scale.app.config["DATABASE_URL"],
+            routes,
+            username="admin",
+            password=DEMO_PASSWORD,
+            workdir=workdir,
+            duration=args.duration,
+            connections=args.connections,
+            threads=args.wrk_threads,
+            worker_class=args.worker_class,
+        )
+    except Exception as exc:
+        traceback.print_exc()
+        result.problems.append(f"HTTP load at province scale failed: {exc!r}"[:500])
 
 
 def build_province(

@@ -24,6 +24,7 @@ class BackendResult:
     versions: str = ""
     setup: list[tuple[str, str, str]] = field(default_factory=list)  # (step, seconds, rows)
     http: list[WrkResult] = field(default_factory=list)
+    http_province: list[WrkResult] = field(default_factory=list)  # the spatial questions at province scale
     county: dict[str, Timing] = field(default_factory=dict)
     province: dict[str, Timing] = field(default_factory=dict)
     plans: list[tuple[str, str]] = field(default_factory=list)
@@ -100,6 +101,24 @@ def report(results: list[BackendResult], args: argparse.Namespace, tools: str, s
             header = ["route", "paths", "req/s", "x no-op", "p50 ms", "p95 ms", "p99 ms", "requests", ">=400",
                       "socket errors", "pre-check"]  # fmt: skip
             out += [*table(header, rows, "lrrrrrrrrrl"), ""]
+        if r.http and r.http_province:
+            county = {h.label: h for h in r.http}
+            base = max(h.rps for h in r.http_province if h.label.startswith(r.http_province[0].label)) or 1
+            out += [
+                "### The spatial questions at province scale, HTTP (same server and load), province vs county",
+                "",
+                "The same routes on the province database (points and cells drawn from the whole province), right "
+                "after the county's runs above. `p95 ratio`: province p95 / county p95 (target: at most 1.5).",
+                "",
+            ]
+            rows = []
+            for h in r.http_province:
+                c = county.get(h.label.replace(" (again, last)", ""))
+                ratio = f"{h.p95_ms / c.p95_ms:.2f}" if c and c.p95_ms else ""
+                rows.append([h.label, f"{h.rps:,.0f}", f"{h.rps / base:.2f}", _ms(h.p50_ms), _ms(h.p95_ms),
+                             _ms(c.p95_ms) if c else "", ratio, str(h.status_errors + h.socket_errors)])  # fmt: skip
+            header = ["route", "req/s", "x no-op", "p50 ms", "p95 ms", "county p95 ms", "p95 ratio", "errors"]
+            out += [*table(header, rows, "lrrrrrrr"), ""]
         if r.county:
             out += [
                 "### Lists and filters, in-process (Flask test client, admin token unless stated), county vs province",

@@ -16,6 +16,8 @@ INSERT ... SELECT (a batch of copies per statement), on SpatiaLite and on PostGI
 - officers get new mobile numbers, unique among all officers: another 3-digit segment than the demo's 139, then
   (new id x an odd multiplier not divisible by 5) mod 10^8, a bijection on ids below 10^8;
 - assignments keep their role, interval, reasons, versions and history; users and audit events are not copied;
+- enterprises move with their county (point, lon/lat, cell, village, township), the region code inside their credit
+  code becomes the copy's (the check character is not computed again), their departments are the county's;
 - the name search's grams (`name_grams`, see models/search.py) are copied with the records: the same grams (the names
   do not change), the ids remapped by the same arithmetic, the units' sort key (their code) given the copy's prefix.
 
@@ -46,9 +48,19 @@ STEP_DEGREES = 0.7  # the demo county spans ~0.60 deg of longitude and ~0.62 deg
 # Mobile segments of the copies (the demo's officers all have 139): 1 + segment + 8 digits.
 MOBILE_SEGMENTS = ("35", "36", "37", "38", "50", "51", "52", "57", "58", "59", "82", "87", "88", "86", "89", "77")
 MOBILE_MULTIPLIER = 7_654_321  # odd and not a multiple of 5: x -> x * M mod 10^8 is a bijection
-TABLES = ("townships", "villages", "grid_cells", "officers", "grid_assignments")
-# The kinds of records in name_grams, and their tables (an officer's sort key is their name, a unit's its code).
-GRAM_KINDS = {"township": "townships", "village": "villages", "grid_cell": "grid_cells", "officer": "officers"}
+TABLES = ("townships", "villages", "grid_cells", "officers", "grid_assignments", "enterprises")
+# Tables without an id of their own, copied with the rows they belong to: table -> (its column, the owner's table)
+LINKS = {"enterprise_departments": ("enterprise_id", "enterprises")}
+# The kinds of records in name_grams, and their tables (an officer's and an enterprise's sort key is their name, a
+# unit's its code).
+GRAM_KINDS = {
+    "township": "townships",
+    "village": "villages",
+    "grid_cell": "grid_cells",
+    "officer": "officers",
+    "enterprise": "enterprises",
+}
+NAME_SORTED = ("officer", "enterprise")
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,22 @@ def _overrides(dialect: str, stride: dict[str, int], table: str) -> dict[str, st
             "mobile": f"'1' || {segment} || {eight}",
             "township_id": f"t.township_id + c.k * {stride['townships']}",
         }
+    if table == "enterprises":
+        # The region code inside the credit code (characters 3-8) becomes the copy's; the check character is not
+        # computed again (the database does not check it; the API does, on what it is sent).
+        translate = "ST_Translate" if dialect == "postgresql" else "ShiftCoords"
+        return {
+            "id": f"t.id + c.k * {stride['enterprises']}",
+            "credit_code": "substr(t.credit_code, 1, 2) || c.prefix || substr(t.credit_code, 9)",
+            "location": f"{translate}(t.location, c.dx, c.dy)",
+            "lon": "t.lon + c.dx",
+            "lat": "t.lat + c.dy",
+            "cell_id": f"t.cell_id + c.k * {stride['grid_cells']}",  # NULL (unassigned) stays NULL
+            "village_id": f"t.village_id + c.k * {stride['villages']}",
+            "township_id": f"t.township_id + c.k * {stride['townships']}",
+        }
+    if table == "enterprise_departments":
+        return {"enterprise_id": f"t.enterprise_id + c.k * {stride['enterprises']}"}
     if table == "grid_assignments":
         return {
             "id": f"t.id + c.k * {stride['grid_assignments']}",
@@ -137,9 +165,11 @@ def copy_statement(connection: Connection, table: str, copies: list[Copy], strid
     if missing:
         raise RuntimeError(f"{table} has no column {', '.join(sorted(missing))}: update scripts/province.py")
     select_list = ", ".join(overrides.get(name, f"t.{name}") for name in columns)
+    key, owner = LINKS.get(table, ("id", table))
     return (
         f"{_copies_cte(copies, dialect)} INSERT INTO {table} ({', '.join(columns)}) "
-        f"SELECT {select_list} FROM {table} t CROSS JOIN copies c WHERE t.id <= {stride[table]} ORDER BY c.k, t.id"
+        f"SELECT {select_list} FROM {table} t CROSS JOIN copies c WHERE t.{key} <= {stride[owner]} "
+        f"ORDER BY c.k, t.{key}"
     )
 
 
@@ -148,7 +178,8 @@ def gram_copy_statement(dialect: str, copies: list[Copy], stride: dict[str, int]
     first made the copy slower, 8.4 s against 6.3 s for 134 copies)."""
     strides = " ".join(f"WHEN '{kind}' THEN {stride[table]}" for kind, table in GRAM_KINDS.items())
     new_id = f"t.entity_id + c.k * CASE t.kind {strides} END"
-    sort_key = "CASE WHEN t.kind = 'officer' THEN t.sort_key ELSE c.prefix || substr(t.sort_key, 7) END"
+    named = ", ".join(f"'{kind}'" for kind in NAME_SORTED)
+    sort_key = f"CASE WHEN t.kind IN ({named}) THEN t.sort_key ELSE c.prefix || substr(t.sort_key, 7) END"
     base = " OR ".join(f"(t.kind = '{k}' AND t.entity_id <= {stride[t]})" for k, t in GRAM_KINDS.items())
     return (
         f"{_copies_cte(copies, dialect)} INSERT INTO name_grams (kind, gram, sort_key, entity_id) "
@@ -301,7 +332,7 @@ def generate_province(
     with engine.connect() as connection:
         stride = _check_base(connection)
         connection.rollback()
-    for table in TABLES:
+    for table in (*TABLES, *LINKS):
         started = time.perf_counter()
         for first in range(0, len(plan), batch):
             with engine.begin() as connection:
@@ -353,11 +384,16 @@ def verify(engine: Engine, plan: list[Copy], probe: tuple[str, float, float]) ->
     problems = []
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
-            for table in ("townships", "villages", "grid_cells"):
+            for table, column in (
+                ("townships", "boundary"),
+                ("villages", "boundary"),
+                ("grid_cells", "boundary"),
+                ("enterprises", "location"),
+            ):
                 rows = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-                indexed = connection.execute(text(f"SELECT count(*) FROM idx_{table}_boundary")).scalar_one()
+                indexed = connection.execute(text(f"SELECT count(*) FROM idx_{table}_{column}")).scalar_one()
                 if rows != indexed:
-                    problems.append(f"idx_{table}_boundary holds {indexed} rows, {table} {rows}")
+                    problems.append(f"idx_{table}_{column} holds {indexed} rows, {table} {rows}")
         code, lon, lat = probe
         for copy in (plan[0], plan[-1]) if plan else ():
             x, y = translate_point(lon, lat, copy)

@@ -29,8 +29,8 @@ from werkzeug.exceptions import HTTPException
 
 from api import create_app
 from api.db import db
-from models.accounts.callers import forget_callers
 from models import Base
+from models.accounts.callers import forget_callers
 from models.base import utcnow
 from models.departments.model import Sector, seeded_sector_rows
 from models.roles import Role

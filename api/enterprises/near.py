@@ -30,11 +30,12 @@ def _at(arguments: dict[str, Any]) -> tuple[float, float, str | None, dict[str, 
 
 def _nearby(rows: list[dict[str, Any]], lon: float, lat: float, fmt: str | None, **extra: Any) -> Any:
     """Enterprises near the point, each with its distance, and the point asked about (WGS-84)."""
-    items = [
-        enterprise_dict({k: v for k, v in row.items() if k != "distance_m"})
-        | {"distance_m": round(row["distance_m"], 1)}
-        for row in rows
-    ]
+    items = []
+    for row in rows:
+        distance = row.pop("distance_m")
+        item = enterprise_dict(row)
+        item["distance_m"] = round(distance, 1)
+        items.append(item)
     position = {"lon": lon, "lat": lat, "coord_system": "wgs84"}
     return answer({"items": items, "position": position, **extra}, fmt)
 

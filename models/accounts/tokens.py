@@ -27,8 +27,9 @@ from models.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
-from models.base import PreparedRead, commit_guarded, utcnow, write_transaction
+from models.base import commit_guarded, utcnow, write_transaction
 from models.errors import NotFound, RuleViolation, TooManyRequests, Unauthenticated
+from models.reads import PreparedRead
 from models.roles import Caller, Role
 from models.scope import record_in_scope
 

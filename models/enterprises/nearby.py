@@ -22,6 +22,7 @@ from models.base import dialect_of
 from models.enterprises.model import Enterprise
 from models.enterprises.queries import ENTERPRISE_SELECT, enterprise_clauses
 from models.listing import Listing
+from models.reads import read_rows
 from models.roles import Caller
 
 MAX_RADIUS_M = 50_000.0  # a county is some 50 km across
@@ -40,8 +41,7 @@ def within_radius(
     stmt = nearest_within(
         dialect_of(session), _base(caller, filters), Enterprise.location, lon, lat, limit + 1, radius_m
     )
-    # (a statement of columns: straight on the connection, without the ORM's round)
-    rows = [dict(row) for row in session.connection().execute(stmt).mappings()]
+    rows = read_rows(session, stmt)
     return rows[:limit], len(rows) > limit
 
 
@@ -49,8 +49,8 @@ def nearest_n(
     session: Session, *, caller: Caller, lon: float, lat: float, n: int, **filters: Any
 ) -> list[dict[str, Any]]:
     """The `n` enterprises nearest to the point, nearest first (ties by id), each with its distance."""
-    rows = nearest(session.connection(), _base(caller, filters), Enterprise.location, lon, lat, n)
-    return [dict(row._mapping) for row in rows]
+    read = lambda stmt: read_rows(session, stmt)  # noqa: E731
+    return nearest(session, _base(caller, filters), Enterprise.location, lon, lat, n, read=read)
 
 
 def box_listing(*, caller: Caller, dialect: str, bounds: tuple[float, float, float, float], **filters: Any) -> Listing:

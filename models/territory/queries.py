@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from geo.geojson import OUTPUT_DECIMALS
 from geo.index import bbox_filter, point_filter
 from geo.measure import TOLERANCE_M, Discrepancy, expand_bounds, uncovered_part
-from models.base import PreparedRead, dialect_of
+from models.base import dialect_of
 from models.listing import Listing, prefix_clause
+from models.reads import PreparedRead
 from models.roles import Caller
 from models.scope import built_once, record_in_scope, row_in_scope, scope_clauses, scope_values
 from models.search import name_search

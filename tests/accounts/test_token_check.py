@@ -1,6 +1,7 @@
-"""The token check every request makes (`models.base.PreparedRead`): the right caller, nothing for a revoked token,
+"""The token check every request makes (`models.reads.PreparedRead`): the right caller, nothing for a revoked token,
 and on PostgreSQL a statement prepared on the connection that survives psycopg deallocating everything after a
-ROLLBACK. The caller remembered between requests (`models.accounts.callers`) until any account changes. Runs on SpatiaLite and on PostGIS (see conftest.py)."""
+ROLLBACK. The caller remembered between requests (`models.accounts.callers`) until any account changes. Runs on
+SpatiaLite and on PostGIS (see conftest.py)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def test_the_check_prepares_its_statement_again_when_the_connection_lost_it(app,
             if backend == "postgis":
                 pooled = engine.raw_connection()
                 prepared = pooled.dbapi_connection.execute(
-                    "SELECT count(*) FROM pg_prepared_statements WHERE name = %s", (_CALLER_OF_TOKEN._name.decode(),)
+                    "SELECT count(*) FROM pg_prepared_statements WHERE name = %s", (_CALLER_OF_TOKEN.name.decode(),)
                 ).fetchone()
                 pooled.close()
                 assert prepared == (1,)

@@ -174,8 +174,8 @@ NO_CALLER = {
     "load_demo_enterprises",
     "revoke_sessions",
 }
-# The plumbing under every domain: transactions and paging.
-INFRASTRUCTURE = ("models.base.", "models.listing.")
+# The plumbing under every domain: transactions, paging and the fast reads.
+INFRASTRUCTURE = ("models.base.", "models.listing.", "models.reads.")
 
 
 def public_database_functions() -> list[tuple[str, object]]:
