@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,19 @@ from geoalchemy2 import Geography
 from pyproj import Transformer
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import ColumnElement, Connection, Float, Select, and_, cast, func, select
+from sqlalchemy import (
+    ClauseElement,
+    ColumnElement,
+    Connection,
+    Float,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from geo import SRID
@@ -45,7 +58,7 @@ WHOLE_EARTH_M = 20_100_000.0  # longer than any geodesic on WGS-84 (half a merid
 EDGE_DEG = 0.001  # edges are cut to this length (~100 m), so that they mean the same straight lon/lat line everywhere
 QUAD_SEGS = 32  # buffer arcs: a quarter circle in 32 chords
 _GEOGRAPHY = Geography(geometry_type=None)
-Read = Callable[[Select], list[Any]]  # runs a statement, answers its rows
+Read = Callable[[Select, dict[str, Any]], list[Any]]  # runs a statement with parameters, answers its rows
 
 
 def _reach_deg(bounds: Bounds, metres: float) -> tuple[float, float]:
@@ -80,10 +93,15 @@ def circle_bounds(lon: float, lat: float, metres: float) -> Bounds:
     return expand_geodesic((lon, lat, lon, lat), metres)
 
 
-def _point(dialect: str, lon: float, lat: float) -> ColumnElement[Any]:
+def _value(value: Any) -> Any:
+    """A number as a float; a bound parameter (a statement built once) as it is."""
+    return value if isinstance(value, ClauseElement) else float(value)
+
+
+def _point(dialect: str, lon: Any, lat: Any) -> ColumnElement[Any]:
     if dialect == "sqlite":
-        return func.MakePoint(float(lon), float(lat), SRID)
-    return func.ST_SetSRID(func.ST_MakePoint(float(lon), float(lat)), SRID)
+        return func.MakePoint(_value(lon), _value(lat), SRID)
+    return func.ST_SetSRID(func.ST_MakePoint(_value(lon), _value(lat)), SRID)
 
 
 def in_box(dialect: str, geom: InstrumentedAttribute, bounds: Bounds) -> ColumnElement[bool]:
@@ -109,26 +127,28 @@ def distance_m(dialect: str, geom: InstrumentedAttribute, lon: float, lat: float
 
 
 def within_radius(
-    dialect: str, geom: InstrumentedAttribute, lon: float, lat: float, metres: float
+    dialect: str, geom: InstrumentedAttribute, lon: Any, lat: Any, metres: Any, bounds: Any = None
 ) -> ColumnElement[bool]:
-    """Points within `metres` (geodesic, edge included) of (lon, lat), through the spatial index."""
-    candidates = bbox_filter(dialect, geom, circle_bounds(lon, lat, metres))
+    """Points within `metres` (geodesic, edge included) of (lon, lat), through the spatial index. Numbers; or bound
+    parameters, then with `bounds` as parameters too (their values from `circle_bounds`)."""
+    candidates = bbox_filter(dialect, geom, circle_bounds(lon, lat, metres) if bounds is None else bounds)
     point = _point(dialect, lon, lat)
     if dialect == "sqlite":
-        return and_(candidates, func.PtDistWithin(geom, point, float(metres), 1) == 1)
-    return and_(candidates, func.ST_DWithin(cast(geom, _GEOGRAPHY), cast(point, _GEOGRAPHY), float(metres)))
+        return and_(candidates, func.PtDistWithin(geom, point, _value(metres), 1) == 1)
+    return and_(candidates, func.ST_DWithin(cast(geom, _GEOGRAPHY), cast(point, _GEOGRAPHY), _value(metres)))
 
 
 def nearest_within(
-    dialect: str, base: Select, geom: InstrumentedAttribute, lon: float, lat: float, n: int, metres: float
+    dialect: str, base: Select, geom: InstrumentedAttribute, lon: Any, lat: Any, n: Any, metres: Any, bounds: Any = None
 ) -> Select:
     """The statement: the `n` rows of `base` nearest to (lon, lat) among those within `metres`, nearest first (ties by
-    primary key), each with its geodesic distance added as the column `distance_m`."""
+    primary key), each with its geodesic distance added as the column `distance_m` (numbers or bound parameters, as
+    `within_radius` takes them)."""
     distance = distance_m(dialect, geom, lon, lat).label("distance_m")
     primary_key = geom.class_.__table__.primary_key.columns
     return (
         base.add_columns(distance)
-        .where(within_radius(dialect, geom, lon, lat, metres))
+        .where(within_radius(dialect, geom, lon, lat, metres, bounds))
         .order_by(None)
         .order_by(distance, *primary_key)
         .limit(n)
@@ -139,16 +159,76 @@ def _dialect_of(db: Session | Connection) -> str:
     return (db.get_bind() if isinstance(db, Session) else db).dialect.name
 
 
-def _knn_radius(
-    read: Read, dialect: str, base: Select, geom: InstrumentedAttribute, lon: float, lat: float, n: int
-) -> float | None:
-    """PostGIS: the geodesic distance of the farthest of the `n` rows of `base` nearest in degrees (KNN, `<->` on the
-    GiST index), a radius that holds at least `n` rows (all of them, if fewer); None when `base` has no row."""
-    distance = distance_m(dialect, geom, lon, lat).label("d")
-    knn = geom.op("<->", return_type=Float)(_point(dialect, lon, lat))
-    in_degrees = base.with_only_columns(distance, maintain_column_froms=True).order_by(None).order_by(knn).limit(n)
-    (row,) = read(select(func.max(in_degrees.subquery().c.d).label("radius")))
-    return row["radius"] if isinstance(row, dict) else row.radius
+_NEAR = {name: bindparam(f"near_{name}", type_=Float) for name in ("lon", "lat", "m", "minx", "miny", "maxx", "maxy")}
+_NEAR_N = bindparam("near_n", type_=Integer)
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """The statements of the questions by a point for one `base` and dialect, with the point, the radius and the
+    count as bound parameters: built once (per shape of `base`), then run with other values each time, without
+    building or compiling anything again.
+
+    `base` is a select of the point table with whatever WHERE clauses the caller needs (sector, scope...), its values
+    bound parameters for a `Nearby` built once; its own order and limit are replaced. Each method takes `read`, which
+    runs a statement with parameters and answers its rows (`models.reads.read_rows` answers dicts).
+    """
+
+    dialect: str
+    within: Select  # nearest_within, every value a parameter
+    knn: Select | None  # PostGIS: the radius that holds the n nearest (KNN on the index); None on SpatiaLite
+
+    @classmethod
+    def build(cls, dialect: str, base: Select, geom: InstrumentedAttribute) -> Nearby:
+        p = _NEAR
+        bounds = (p["minx"], p["miny"], p["maxx"], p["maxy"])
+        within = nearest_within(dialect, base, geom, p["lon"], p["lat"], _NEAR_N, p["m"], bounds)
+        knn = None
+        if dialect != "sqlite":  # the geodesic distance of the farthest of the n nearest in degrees
+            distance = distance_m(dialect, geom, p["lon"], p["lat"]).label("d")
+            by_degrees = geom.op("<->", return_type=Float)(_point(dialect, p["lon"], p["lat"]))
+            in_degrees = (
+                base.with_only_columns(distance, maintain_column_froms=True)
+                .order_by(None)
+                .order_by(by_degrees)
+                .limit(_NEAR_N)
+            )
+            knn = select(func.max(in_degrees.subquery().c.d).label("radius"))
+        return cls(dialect, within, knn)
+
+    @staticmethod
+    def values(lon: float, lat: float, metres: float, n: int) -> dict[str, Any]:
+        minx, miny, maxx, maxy = circle_bounds(lon, lat, metres)
+        return {"near_lon": lon, "near_lat": lat, "near_m": metres, "near_n": n,
+                "near_minx": minx, "near_miny": miny, "near_maxx": maxx, "near_maxy": maxy}  # fmt: skip
+
+    def within_radius(self, read: Read, params: dict[str, Any], lon: float, lat: float, metres: float, n: int) -> Any:
+        """The `n` rows nearest to (lon, lat) among those within `metres`, nearest first, with `distance_m`."""
+        return read(self.within, {**params, **self.values(lon, lat, metres, n)})
+
+    def nearest(
+        self, read: Read, params: dict[str, Any], lon: float, lat: float, n: int, start_m: float = 250.0
+    ) -> Any:
+        """The `n` rows nearest to (lon, lat) by geodesic distance, nearest first (ties by primary key), with
+        `distance_m`; fewer when there are fewer. Exact, not a planar approximation: the answer is always the n
+        nearest within a radius that holds n rows, through the index. PostGIS finds that radius first, by KNN: two
+        queries. SpatiaLite (whose KNN virtual table answers nothing in 5.0.1) tries circles from `start_m`,
+        doubled until one holds n rows or the whole Earth: one query per circle."""
+        if n <= 0:
+            return []
+        if self.knn is not None:
+            (row,) = read(self.knn, {**params, "near_lon": lon, "near_lat": lat, "near_n": n})
+            radius = row["radius"] if isinstance(row, dict) else row.radius
+            if radius is None:
+                return []
+            # Distances are computed again by another function: a hair of slack keeps the n-th row in.
+            return self.within_radius(read, params, lon, lat, radius * (1 + 1e-9) + 1e-6, n)
+        radius = start_m
+        while True:
+            rows = self.within_radius(read, params, lon, lat, radius, n)
+            if len(rows) >= n or radius >= WHOLE_EARTH_M:
+                return rows
+            radius = min(radius * 2, WHOLE_EARTH_M)
 
 
 def nearest(
@@ -160,36 +240,11 @@ def nearest(
     n: int,
     *,
     start_m: float = 250.0,
-    read: Read | None = None,
 ) -> list[Any]:
-    """The `n` rows of `base` nearest to (lon, lat) by geodesic distance, nearest first (ties by primary key), each
-    with its distance in metres added as the column `distance_m`; fewer when `base` has fewer rows.
-
-    `base` is a select of the point table with whatever WHERE clauses the caller needs (sector, scope...); its own
-    order and limit are replaced. Exact, not a planar approximation: the answer is always `nearest_within` a radius
-    that holds `n` rows, through the index. PostGIS finds that radius first, by KNN (`_knn_radius`): two queries.
-    SpatiaLite (whose KNN virtual table answers nothing in 5.0.1) tries circles from `start_m`, doubled until one
-    holds `n` rows or the whole Earth: one query per circle.
-
-    `read` runs a statement and answers its rows (`models.reads.read_rows` answers dicts); by default
-    `db.execute`, which answers Rows.
-    """
-    if n <= 0:
-        return []
-    dialect = _dialect_of(db)
-    run: Read = read if read is not None else (lambda stmt: list(db.execute(stmt)))
-    if dialect != "sqlite":
-        radius = _knn_radius(run, dialect, base, geom, lon, lat, n)
-        if radius is None:
-            return []
-        # Distances are computed again by another function: a hair of slack keeps the n-th row in.
-        return run(nearest_within(dialect, base, geom, lon, lat, n, radius * (1 + 1e-9) + 1e-6))
-    radius = start_m
-    while True:
-        rows = run(nearest_within(dialect, base, geom, lon, lat, n, radius))
-        if len(rows) >= n or radius >= WHOLE_EARTH_M:
-            return rows
-        radius = min(radius * 2, WHOLE_EARTH_M)
+    """The `n` rows of `base` nearest to (lon, lat) by geodesic distance (see `Nearby.nearest`), as Rows: the
+    statements built for this call."""
+    read: Read = lambda stmt, params: list(db.execute(stmt, params))  # noqa: E731
+    return Nearby.build(_dialect_of(db), base, geom).nearest(read, {}, lon, lat, n, start_m)
 
 
 def as_geometry(value: BaseGeometry | dict[str, Any] | str) -> BaseGeometry:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import count
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from psycopg import OperationalError as DriverError
 from psycopg import pq
@@ -183,24 +184,31 @@ def _as_text(value: Any) -> str:
 # ---- any SELECT, on the session's connection ----------------------------------------------------------------------
 
 _SHAPES: dict[tuple[Any, ...], _Shape | object] = {}
+_BY_STATEMENT: WeakKeyDictionary[Any, tuple[str, Any, Any]] = WeakKeyDictionary()  # statement -> (dialect, shape, key)
 
 
-def read_rows(session: Session, stmt: Select) -> list[dict[str, Any]]:
-    """The rows of `stmt` as dicts by column key (labels included). Inside the session's transaction when it has
-    one (pending changes are flushed first, as the ORM's autoflush would); otherwise, like a request's reads, on a
-    pooled connection outside any transaction, without setting up the session's own."""
+def read_rows(session: Session, stmt: Select, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The rows of `stmt` as dicts by column key (labels included); `params`: values of its named bound parameters
+    (a statement built once and run with other values each time: no cache key computed again). Inside the session's
+    transaction when it has one (pending changes are flushed first, as the ORM's autoflush would); otherwise, like a
+    request's reads, on a pooled connection outside any transaction, without setting up the session's own."""
     if session.autoflush and (session.new or session.deleted or session.dirty):
         session.flush()
     bind = session.get_bind()
     dialect = bind.dialect
-    cache_key = stmt._generate_cache_key()
-    shape = None if cache_key is None else _SHAPES.get((dialect.name, cache_key.key))
-    if shape is None and cache_key is not None:
-        if len(_SHAPES) >= MAX_SHAPES:
-            _SHAPES.clear()
-        shape = _SHAPES[(dialect.name, cache_key.key)] = _compile(stmt, dialect, cache_key)
+    known = _BY_STATEMENT.get(stmt)  # a statement built once: no cache key to hash again
+    if known is not None and known[0] == dialect.name:
+        _, shape, cache_key = known
+    else:
+        cache_key = stmt._generate_cache_key()
+        shape = None if cache_key is None else _SHAPES.get((dialect.name, cache_key.key))
+        if shape is None and cache_key is not None:
+            if len(_SHAPES) >= MAX_SHAPES:
+                _SHAPES.clear()
+            shape = _SHAPES[(dialect.name, cache_key.key)] = _compile(stmt, dialect, cache_key)
+        _BY_STATEMENT[stmt] = (dialect.name, shape, cache_key)
     if isinstance(shape, _Shape):
-        values = shape.values(shape.compiled.construct_params(extracted_parameters=cache_key.bindparams))
+        values = shape.values(shape.compiled.construct_params(params, extracted_parameters=cache_key.bindparams))
         try:
             if session.in_transaction():
                 rows = _run(session.connection().connection, dialect, shape, values)
@@ -214,9 +222,10 @@ def read_rows(session: Session, stmt: Select) -> list[dict[str, Any]]:
             return [dict(zip(keys, row, strict=True)) for row in rows]
         except _Untyped:
             _SHAPES[(dialect.name, cache_key.key)] = _SLOW
+            _BY_STATEMENT.pop(stmt, None)
         except _NotYet:
             pass
-    return [dict(row) for row in session.connection().execute(stmt).mappings()]
+    return [dict(row) for row in session.connection().execute(stmt, params).mappings()]
 
 
 # ---- one statement built once, on a pooled connection of its own --------------------------------------------------

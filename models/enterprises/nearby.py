@@ -14,23 +14,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from geo.nearby import in_box, nearest, nearest_within, within_distance_of
+from geo.nearby import Nearby, in_box, within_distance_of
 from models.base import dialect_of
 from models.enterprises.model import Enterprise
-from models.enterprises.queries import ENTERPRISE_SELECT, enterprise_clauses
+from models.enterprises.queries import ENTERPRISE_SELECT, bound_filters, enterprise_clauses
 from models.listing import Listing
 from models.reads import read_rows
 from models.roles import Caller
+from models.scope import built_once, scope_values
 
 MAX_RADIUS_M = 50_000.0  # a county is some 50 km across
 MAX_NEAREST = 100
 
 
-def _base(caller: Caller, filters: dict[str, Any]) -> Select:
-    return ENTERPRISE_SELECT.where(*enterprise_clauses(caller, **filters))
+def _nearby(session: Session, caller: Caller, filters: dict[str, Any]) -> tuple[Nearby, dict[str, Any]]:
+    """The statements by a point for the caller's shape of scope and these filters, built once; their parameters."""
+    dialect = dialect_of(session)
+    shape, bound, values = bound_filters(filters)
+    nearby = built_once(
+        ("enterprises-nearby", dialect, shape),
+        caller,
+        lambda: Nearby.build(
+            dialect, ENTERPRISE_SELECT.where(*enterprise_clauses(caller, **bound)), Enterprise.location
+        ),
+    )
+    return nearby, {**values, **scope_values(caller)}
 
 
 def within_radius(
@@ -38,10 +48,8 @@ def within_radius(
 ) -> tuple[list[dict[str, Any]], bool]:
     """The enterprises within `radius_m` of the point, nearest first (ties by id), at most `limit`; and whether
     more lie within the radius."""
-    stmt = nearest_within(
-        dialect_of(session), _base(caller, filters), Enterprise.location, lon, lat, limit + 1, radius_m
-    )
-    rows = read_rows(session, stmt)
+    nearby, params = _nearby(session, caller, filters)
+    rows = nearby.within_radius(lambda stmt, p: read_rows(session, stmt, p), params, lon, lat, radius_m, limit + 1)
     return rows[:limit], len(rows) > limit
 
 
@@ -49,8 +57,8 @@ def nearest_n(
     session: Session, *, caller: Caller, lon: float, lat: float, n: int, **filters: Any
 ) -> list[dict[str, Any]]:
     """The `n` enterprises nearest to the point, nearest first (ties by id), each with its distance."""
-    read = lambda stmt: read_rows(session, stmt)  # noqa: E731
-    return nearest(session, _base(caller, filters), Enterprise.location, lon, lat, n, read=read)
+    nearby, params = _nearby(session, caller, filters)
+    return nearby.nearest(lambda stmt, p: read_rows(session, stmt, p), params, lon, lat, n)
 
 
 def box_listing(*, caller: Caller, dialect: str, bounds: tuple[float, float, float, float], **filters: Any) -> Listing:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models.enterprises.model import Enterprise, EnterpriseDepartment
@@ -74,6 +74,21 @@ def enterprise_filters(
     if not include_closed:
         clauses.append(Enterprise.closed_at.is_(None))
     return clauses
+
+
+# Filters that change the form of a clause rather than a value in it: part of a statement's shape.
+_SHAPING = frozenset({"major_hazard", "unassigned", "include_closed"})
+
+
+def bound_filters(filters: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]:
+    """For a statement built once per shape (`models.scope.built_once`): the shape of these filters (which are
+    given, and the values of those that change a clause's form), the filters with each value a bound parameter
+    (for `enterprise_clauses`), and the parameters' values."""
+    given = {k: v for k, v in filters.items() if v is not None}
+    shape = tuple(sorted((k, v if k in _SHAPING else None) for k, v in given.items()))
+    bound = {k: v if k in _SHAPING else bindparam(f"filter_{k}") for k, v in given.items()}
+    values = {f"filter_{k}": v for k, v in given.items() if k not in _SHAPING}
+    return shape, bound, values
 
 
 def enterprise_clauses(caller: Caller, **filters: Any) -> list[Any]:
