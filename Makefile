@@ -37,7 +37,7 @@ format: deps
 	$(VENV)/bin/ruff check --fix .
 
 ## bench: HTTP load under gunicorn (wrk) and every list at county and province scale, on SpatiaLite and PostGIS;
-## prints tables and writes bench-results.md (~15 min). Options: make bench BENCH_ARGS="--help"
+## prints tables and writes bench-results.md (~25 min). Options: make bench BENCH_ARGS="--help"
 bench: deps bench-deps
 	$(VENV)/bin/python scripts/bench.py $(BENCH_ARGS)
 

@@ -213,7 +213,8 @@ class Nearby:
         `distance_m`; fewer when there are fewer. Exact, not a planar approximation: the answer is always the n
         nearest within a radius that holds n rows, through the index. PostGIS finds that radius first, by KNN: two
         queries. SpatiaLite (whose KNN virtual table answers nothing in 5.0.1) tries circles from `start_m`,
-        doubled until one holds n rows or the whole Earth: one query per circle."""
+        each grown by how many rows the last one held, until one holds n rows or the whole Earth: one query per
+        circle."""
         if n <= 0:
             return []
         if self.knn is not None:
@@ -228,7 +229,10 @@ class Nearby:
             rows = self.within_radius(read, params, lon, lat, radius, n)
             if len(rows) >= n or radius >= WHOLE_EARTH_M:
                 return rows
-            radius = min(radius * 2, WHOLE_EARTH_M)
+            # grow by what the circle held: k rows in it, n wanted -> an area n / k times larger (a little more),
+            # at least 1.5 times; nothing in it -> 4 times
+            grow = 4.0 if not rows else max(1.5, 1.25 * math.sqrt(n / len(rows)))
+            radius = min(radius * grow, WHOLE_EARTH_M)
 
 
 def nearest(

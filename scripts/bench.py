@@ -1,7 +1,7 @@
 """Benchmark on SpatiaLite and PostGIS: HTTP load under gunicorn, then every list and filter at county and at
 province scale. Prints tables and writes them to bench-results.md (git-ignored); asserts nothing.
 
-    make bench                                     # everything, both backends (~15 min on 2 cores)
+    make bench                                     # everything, both backends (~25 min on 2 cores)
     make bench BENCH_ARGS="--backends spatialite --no-province"
     .venv/bin/python scripts/bench.py --quick      # smaller sizes and shorter runs, to try it out
 
@@ -153,21 +153,7 @@ def run_backend(backend: str, url: str, args: argparse.Namespace, workdir: Path,
         note_load(result, "HTTP")
         print(f"  HTTP: gunicorn ({args.worker_class}, 2 workers) and wrk -t{args.wrk_threads} -c{args.connections} "
               f"-d{args.duration}s")  # fmt: skip
-        try:
-            result.http = bench_http.run(
-                url,
-                http_routes(facts, points, cell_ids),
-                username="admin",
-                password=DEMO_PASSWORD,
-                workdir=workdir,
-                duration=args.duration,
-                connections=args.connections,
-                threads=args.wrk_threads,
-                worker_class=args.worker_class,
-            )
-        except Exception as exc:
-            traceback.print_exc()
-            result.problems.append(f"HTTP load failed: {exc!r}"[:500])
+        result.http = run_http(url, http_routes(facts, points, cell_ids), args, workdir, result, "HTTP load")
 
     result.plans.append(("county", locate_plan(engine, points[0])))
     scales = [Scale("county", app, Facts(facts, points, cell_ids))]
@@ -197,9 +183,15 @@ def http_province(scale: Scale, facts: dict[str, Any], args: argparse.Namespace,
     points = rng.sample(scale.facts.points, min(500, len(scale.facts.points)))
     routes = [r for r in http_routes(facts, points, scale.facts.cell_ids) if r.label.startswith(SPATIAL)]
     print(f"  HTTP at province scale: {', '.join(r.label for r in routes)}")
+    url = scale.app.config["DATABASE_URL"]
+    result.http_province = run_http(url, routes, args, workdir, result, "HTTP load at province scale")
+
+
+def run_http(url: str, routes: list[Any], args: argparse.Namespace, workdir: Path, result: Any, what: str) -> list:
+    """`bench_http.run` with this run's options; a failure is reported, not raised (the other parts still run)."""
     try:
-        result.http_province = bench_http.run(
-            scale.app.config["DATABASE_URL"],
+        return bench_http.run(
+            url,
             routes,
             username="admin",
             password=DEMO_PASSWORD,
@@ -211,7 +203,8 @@ def http_province(scale: Scale, facts: dict[str, Any], args: argparse.Namespace,
         )
     except Exception as exc:
         traceback.print_exc()
-        result.problems.append(f"HTTP load at province scale failed: {exc!r}"[:500])
+        result.problems.append(f"{what} failed: {exc!r}"[:500])
+        return []
 
 
 def build_province(

@@ -22,6 +22,7 @@ remember a token before it exists.
 from __future__ import annotations
 
 import hashlib
+import logging
 import mmap
 import os
 import time
@@ -109,7 +110,11 @@ def remember_callers(engine: Engine, *, directory: Path, seconds: float) -> None
         _BY_POOL.pop(id(engine.pool), None)
         return
     name = hashlib.sha256(engine.url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
-    _BY_POOL[id(engine.pool)] = Callers(directory / f"callers-epoch-{name}", seconds)
+    try:
+        _BY_POOL[id(engine.pool)] = Callers(directory / f"callers-epoch-{name}", seconds)
+    except OSError as exc:  # a read-only instance directory: every request asks the database, as with 0
+        logging.getLogger(__name__).warning("callers not remembered: no epoch file in %s (%s)", directory, exc)
+        _BY_POOL.pop(id(engine.pool), None)
 
 
 def callers_of(bind: Any) -> Callers | None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.db import db
 from geo.engine import make_engine
 from models.accounts import AuthToken
-from models.accounts.callers import Callers, remember_callers
+from models.accounts.callers import Callers, callers_of, remember_callers
 from models.accounts.tokens import _CALLER_OF_TOKEN, caller_for_token, token_digest
 from models.base import utcnow
 from models.roles import Caller, Role
@@ -155,3 +155,15 @@ def test_with_remembering_off_every_request_asks(app, client, monkeypatch):
         assert len(asked) == 3
     finally:
         remember_callers(engine, directory=Path(app.config["CALLER_CACHE_DIR"]), seconds=30)
+
+
+def test_a_directory_that_cannot_hold_the_epoch_turns_remembering_off(app, tmp_path):
+    engine = db.engine(app)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    try:
+        remember_callers(engine, directory=blocked / "sub", seconds=30)  # a file where the directory should be
+        assert callers_of(engine) is None
+    finally:
+        remember_callers(engine, directory=Path(app.config["CALLER_CACHE_DIR"]), seconds=30)
+    assert callers_of(engine) is not None
