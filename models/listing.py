@@ -8,24 +8,29 @@ index must serve it with the filters a list offers, on both backends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_, union_all
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from models.reads import read_rows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Listing:
     rows: Select  # the columns answered
     where: tuple[ColumnElement[bool], ...]  # filters, the caller's scope included
     order: tuple[Any, ...]  # columns whose values are unique together, in order
     descending: bool = False
+    # Values of the bound parameters in `where`, for a listing built once per shape of filters and scope
+    # (`models.scope.built_once`) and given each request's values with `replace(listing, params=...)`.
+    params: Mapping[str, Any] = field(default_factory=dict)
+    shared: bool = False  # built once: its first page's statement is kept and reused
 
     def filtered(self, *clauses: ColumnElement[bool]) -> Listing:
-        return replace(self, where=(*self.where, *clauses))
+        return replace(self, where=(*self.where, *clauses), shared=False)
 
     def _ordered(self) -> Select:
         keys = [c.desc() for c in self.order] if self.descending else list(self.order)
@@ -65,17 +70,33 @@ def _after_in_arms(listing: Listing, key: tuple[Any, ...], limit: int) -> Select
     return select(merged).order_by(*[k.desc() for k in keys] if listing.descending else keys)
 
 
+_PAGE_LIMIT = bindparam("page_limit", type_=Integer)
+_FIRST_PAGES: dict[int, tuple[Listing, Select]] = {}  # id(shared listing) -> (it, its first page's statement)
+
+
+def _first_page(listing: Listing) -> Select:
+    if not listing.shared:
+        return listing._ordered().limit(_PAGE_LIMIT)
+    entry = _FIRST_PAGES.get(id(listing))  # the entry holds the listing: its id is not reused while it is here
+    if entry is None or entry[0] is not listing:
+        if len(_FIRST_PAGES) >= 10_000:
+            _FIRST_PAGES.clear()
+        entry = _FIRST_PAGES[id(listing)] = (listing, listing._ordered().limit(_PAGE_LIMIT))
+    return entry[1]
+
+
 def page_after(
     session: Session, listing: Listing, *, size: int, key: tuple[Any, ...] | None
 ) -> tuple[list[dict[str, Any]], tuple[Any, ...] | None]:
     """Up to `size` rows after `key` (from the start when None), and the key of the next page (None at the end)."""
+    params = {**listing.params, "page_limit": size + 1}
     if key is None:
-        stmt = listing._ordered()
+        stmt = _first_page(listing)
     elif len(listing.order) > 1 and session.get_bind().dialect.name == "sqlite":
-        stmt = _after_in_arms(listing, key, size + 1)
+        stmt = _after_in_arms(listing, key, size + 1).limit(_PAGE_LIMIT)
     else:  # PostgreSQL ranges the whole row value over the index
-        stmt = listing._ordered().where(listing.after(key))
-    rows = read_rows(session, stmt.limit(size + 1))
+        stmt = listing._ordered().where(listing.after(key)).limit(_PAGE_LIMIT)
+    rows = read_rows(session, stmt, params)
     more = len(rows) > size
     rows = rows[:size]
     return rows, (listing.key_of(rows[-1]) if more else None)
@@ -83,11 +104,11 @@ def page_after(
 
 def page_at(session: Session, listing: Listing, *, size: int, number: int) -> list[dict[str, Any]]:
     """Page `number` (from 1) of `size` rows."""
-    return read_rows(session, listing._ordered().limit(size).offset((number - 1) * size))
+    return read_rows(session, listing._ordered().limit(size).offset((number - 1) * size), dict(listing.params))
 
 
 def count(session: Session, listing: Listing) -> int:
     """How many rows match: exact, so as slow as reading them all (offer it only where that is cheap or asked)."""
     # Only the order's columns: the answer's costly ones (GeoJSON of a boundary) are not computed to be counted.
     matching = listing.rows.with_only_columns(*listing.order).where(*listing.where).subquery()
-    return session.scalar(select(func.count()).select_from(matching)) or 0
+    return session.scalar(select(func.count()).select_from(matching), dict(listing.params)) or 0

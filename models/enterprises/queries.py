@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from models.enterprises.model import Enterprise, EnterpriseDepartment
 from models.listing import Listing
 from models.roles import Caller
-from models.scope import record_in_scope, row_in_scope, scope_clauses
+from models.scope import built_once, record_in_scope, row_in_scope, scope_clauses, scope_values
 from models.search import name_search
 
 # Every column but the geometry: the point is answered from lon and lat, which are the same numbers.
@@ -98,6 +99,14 @@ def enterprise_clauses(caller: Caller, **filters: Any) -> list[Any]:
 
 def enterprise_listing(*, caller: Caller, name: str | None = None, **filters: Any) -> Listing:
     """Enterprises in the caller's scope by name (then id), filtered (see `enterprise_filters`); `name`: a part of
-    the name, through the shared n-gram index."""
-    listing = Listing(ENTERPRISE_SELECT, tuple(enterprise_clauses(caller, **filters)), (Enterprise.name, Enterprise.id))
+    the name, through the shared n-gram index. Built once per shape of filters and scope, the values bound."""
+    shape, bound, values = bound_filters(filters)
+    listing = built_once(
+        ("enterprise-list", shape),
+        caller,
+        lambda: Listing(
+            ENTERPRISE_SELECT, tuple(enterprise_clauses(caller, **bound)), (Enterprise.name, Enterprise.id), shared=True
+        ),
+    )
+    listing = replace(listing, params={**values, **scope_values(caller)})
     return name_search(listing, Enterprise, name) if name else listing

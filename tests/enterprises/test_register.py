@@ -74,6 +74,7 @@ def test_listing_filters_and_unassigned_enterprises_for_the_township_leader(worl
     ]
     assert names("") == ["企业1", "企业2", "企业3", "企业4"]
     assert names(f"?cell_id={world['cA2']}") == ["企业2"]
+    assert names(f"?cell_id={world['cA1']}") == ["企业1"]  # the same shape of statement, another value
     assert names(f"?village_id={world['vA1']}") == ["企业1", "企业2", "企业3"]
     assert names("?sector=gas") == ["企业2"]
     assert names("?risk_level=red&major_hazard=true&key_level=county") == ["企业1"]
@@ -82,6 +83,9 @@ def test_listing_filters_and_unassigned_enterprises_for_the_township_leader(worl
     assert names("", "leader_b") == ["企业4"]
     assert names("", "officer_a") == ["企业1"]  # officer oA1's cell is cA1
     assert names("?name=业2") == ["企业2"]
+    first = f.ok(admin.get(f"{API}/enterprises?page_size=2"))
+    second = f.ok(admin.get(f"{API}/enterprises?page_size=2&cursor={first['next_cursor']}"))
+    assert [e["name"] for e in first["items"] + second["items"]] == ["企业1", "企业2", "企业3", "企业4"]
     collection = world.admin.get(f"{API}/enterprises?format=geojson")
     assert collection.mimetype == "application/geo+json"
     assert len(collection.get_json()["features"]) == 4
