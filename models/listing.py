@@ -71,18 +71,23 @@ def _after_in_arms(listing: Listing, key: tuple[Any, ...], limit: int) -> Select
 
 
 _PAGE_LIMIT = bindparam("page_limit", type_=Integer)
-_FIRST_PAGES: dict[int, tuple[Listing, Select]] = {}  # id(shared listing) -> (it, its first page's statement)
+# id(where) -> (rows, where, order, descending, first page's statement), for shared listings: a listing built once
+# and each request's copy of it with its own `params` (dataclasses.replace) share these objects. The entry holds them:
+# their ids are not reused while it is here.
+_FIRST_PAGES: dict[int, tuple[Any, ...]] = {}
 
 
 def _first_page(listing: Listing) -> Select:
     if not listing.shared:
         return listing._ordered().limit(_PAGE_LIMIT)
-    entry = _FIRST_PAGES.get(id(listing))  # the entry holds the listing: its id is not reused while it is here
-    if entry is None or entry[0] is not listing:
+    entry = _FIRST_PAGES.get(id(listing.where))
+    shape = (listing.rows, listing.where, listing.order)
+    same = entry is not None and all(a is b for a, b in zip(entry[:3], shape, strict=True))
+    if not same or entry[3] != listing.descending:
         if len(_FIRST_PAGES) >= 10_000:
             _FIRST_PAGES.clear()
-        entry = _FIRST_PAGES[id(listing)] = (listing, listing._ordered().limit(_PAGE_LIMIT))
-    return entry[1]
+        entry = _FIRST_PAGES[id(listing.where)] = (*shape, listing.descending, listing._ordered().limit(_PAGE_LIMIT))
+    return entry[4]
 
 
 def page_after(
