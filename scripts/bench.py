@@ -364,6 +364,9 @@ def main() -> None:
         results.append(result)
         with ExitStack() as stack:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gridpatrol-bench-")))
+            # the token check's epoch files of these throw-away databases (models/accounts/callers.py) go with them,
+            # here and in gunicorn's workers, which inherit the environment
+            os.environ["CALLER_CACHE_DIR"] = str(workdir)
             try:
                 url = stack.enter_context(database(backend, workdir))
                 run_backend(backend, url, args, workdir, result)
