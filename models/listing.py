@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from models.reads import read_rows
 
+_PAGE_LIMIT = bindparam("page_limit", type_=Integer)
+
 
 @dataclass(frozen=True, eq=False)
 class Listing:
@@ -27,10 +29,14 @@ class Listing:
     # Values of the bound parameters in `where`, for a listing built once per shape of filters and scope
     # (`models.scope.built_once`) and given each request's values with `replace(listing, params=...)`.
     params: Mapping[str, Any] = field(default_factory=dict)
-    shared: bool = False  # built once: its first page's statement is kept and reused
+    # Its first page's statement, made once by `with_first_page` for a listing built once (its copies share it)
+    first_page: Select | None = None
+
+    def with_first_page(self) -> Listing:
+        return replace(self, first_page=self._ordered().limit(_PAGE_LIMIT))
 
     def filtered(self, *clauses: ColumnElement[bool]) -> Listing:
-        return replace(self, where=(*self.where, *clauses), shared=False)
+        return replace(self, where=(*self.where, *clauses), first_page=None)
 
     def _ordered(self) -> Select:
         keys = [c.desc() for c in self.order] if self.descending else list(self.order)
@@ -70,33 +76,13 @@ def _after_in_arms(listing: Listing, key: tuple[Any, ...], limit: int) -> Select
     return select(merged).order_by(*[k.desc() for k in keys] if listing.descending else keys)
 
 
-_PAGE_LIMIT = bindparam("page_limit", type_=Integer)
-# id(where) -> (rows, where, order, descending, first page's statement), for shared listings: a listing built once
-# and each request's copy of it with its own `params` (dataclasses.replace) share these objects. The entry holds them:
-# their ids are not reused while it is here.
-_FIRST_PAGES: dict[int, tuple[Any, ...]] = {}
-
-
-def _first_page(listing: Listing) -> Select:
-    if not listing.shared:
-        return listing._ordered().limit(_PAGE_LIMIT)
-    entry = _FIRST_PAGES.get(id(listing.where))
-    shape = (listing.rows, listing.where, listing.order)
-    same = entry is not None and all(a is b for a, b in zip(entry[:3], shape, strict=True))
-    if not same or entry[3] != listing.descending:
-        if len(_FIRST_PAGES) >= 10_000:
-            _FIRST_PAGES.clear()
-        entry = _FIRST_PAGES[id(listing.where)] = (*shape, listing.descending, listing._ordered().limit(_PAGE_LIMIT))
-    return entry[4]
-
-
 def page_after(
     session: Session, listing: Listing, *, size: int, key: tuple[Any, ...] | None
 ) -> tuple[list[dict[str, Any]], tuple[Any, ...] | None]:
     """Up to `size` rows after `key` (from the start when None), and the key of the next page (None at the end)."""
     params = {**listing.params, "page_limit": size + 1}
     if key is None:
-        stmt = _first_page(listing)
+        stmt = listing.first_page if listing.first_page is not None else listing._ordered().limit(_PAGE_LIMIT)
     elif len(listing.order) > 1 and session.get_bind().dialect.name == "sqlite":
         stmt = _after_in_arms(listing, key, size + 1).limit(_PAGE_LIMIT)
     else:  # PostgreSQL ranges the whole row value over the index

@@ -103,7 +103,7 @@ def name_search(listing: Listing, model: type, fragment: str) -> Listing:
         clauses.append(_Position(func.lower(table.c[spec.name]), text) > 0)
     on = and_(NameGram.entity_id == table.c.id, NameGram.kind == spec.kind, NameGram.sort_key == table.c[spec.sort_key])
     rows = listing.rows.with_only_columns(*columns).join_from(table, NameGram, on)
-    return replace(listing, rows=rows, order=tuple(swapped[key] for key in keys), shared=False).filtered(*clauses)
+    return replace(listing, rows=rows, order=tuple(swapped[key] for key in keys), first_page=None).filtered(*clauses)
 
 
 def _gram_of(kind: str, text: str) -> Any:

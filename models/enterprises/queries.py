@@ -105,8 +105,8 @@ def enterprise_listing(*, caller: Caller, name: str | None = None, **filters: An
         ("enterprise-list", shape),
         caller,
         lambda: Listing(
-            ENTERPRISE_SELECT, tuple(enterprise_clauses(caller, **bound)), (Enterprise.name, Enterprise.id), shared=True
-        ),
+            ENTERPRISE_SELECT, tuple(enterprise_clauses(caller, **bound)), (Enterprise.name, Enterprise.id)
+        ).with_first_page(),
     )
     listing = replace(listing, params={**values, **scope_values(caller)})
     return name_search(listing, Enterprise, name) if name else listing
