@@ -5,6 +5,8 @@ The county is the `land` fixture's (tests/conftest.py).
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from models.territory import GRID_CELL, VILLAGE
 from models.territory.queries import locate_statement, sibling_candidates_statement
 from tests.factories import at, query_plan
@@ -24,6 +26,10 @@ def test_locate_goes_through_the_spatial_index(land, session, backend):
 
 def test_overlap_check_finds_its_candidates_through_the_spatial_index(land, session, backend):
     bounds = (*at(0, 0), *at(500, 500))
+    if backend == "postgresql":
+        # On tables this small PostgreSQL may rightly answer from the parent's btree instead (whether autovacuum
+        # has analysed them yet decides): take those away, in this transaction only, to see the spatial index can.
+        session.execute(text("DROP INDEX ix_grid_cells_village_id, ix_villages_township_id"))
     plan = query_plan(session, sibling_candidates_statement(backend, GRID_CELL, bounds, land["vA1"], None))
     assert index_used(plan, backend, "grid_cells"), plan
     plan = query_plan(session, sibling_candidates_statement(backend, VILLAGE, bounds, land["tA"], None))
