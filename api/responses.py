@@ -8,6 +8,7 @@ import orjson
 from flask import Response, request, url_for
 
 GEOJSON = "application/geo+json"
+_PLAIN_JSON = frozenset({"", "*/*", "application/json"})
 
 
 def json_response(
@@ -20,6 +21,9 @@ def wants_geojson(fmt: str | None) -> bool:
     """`format=geojson`, or an Accept header that prefers GeoJSON over plain JSON."""
     if fmt:
         return fmt == "geojson"
+    header = request.headers.get("Accept")
+    if header is None or header in _PLAIN_JSON:  # what most clients send: no need to parse it
+        return False
     accept = request.accept_mimetypes
     return accept.best_match(["application/json", GEOJSON], default="application/json") == GEOJSON and (
         accept[GEOJSON] > 0

@@ -60,12 +60,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # Parameters and rows never go into error messages or logs: they may hold password hashes or token digests.
     kwargs.setdefault("hide_parameters", True)
     _silence_result_rows()
+    # JSON columns read by orjson (on PostgreSQL psycopg's loader, set on each connection): the stdlib's json.loads
+    # was a tenth of a 30-enterprise answer
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if parsed.get_backend_name() == "sqlite":
         return _make_sqlite_engine(url, **kwargs)
     if parsed.get_backend_name() == "postgresql":
-        # JSON columns read by orjson (psycopg's loader, set on each connection): the stdlib's json.loads was a
-        # tenth of a 30-enterprise answer
-        kwargs.setdefault("json_deserializer", orjson.loads)
         engine = create_engine(url, **kwargs)
         _ping_when_idle(engine)
         return engine
