@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import shapely
 from pyproj import Geod
 from shapely.geometry import Point
@@ -19,15 +21,24 @@ from geo.geojson import areal
 
 TOLERANCE_M = 1.0
 _GEOD = Geod(ellps="WGS84")
-_A = 6378137.0  # WGS-84 semi-major axis
-_E2 = 6.69437999014e-3  # WGS-84 first eccentricity squared
+SEMI_MAJOR_M = 6378137.0  # WGS-84 semi-major axis
+ECCENTRICITY2 = 6.69437999014e-3  # WGS-84 first eccentricity squared
 
 
 def metres_per_degree(lat: float) -> tuple[float, float]:
     """Metres per degree of longitude and of latitude at this latitude, on the WGS-84 ellipsoid."""
     phi = math.radians(lat)
-    w = math.sqrt(1 - _E2 * math.sin(phi) ** 2)
-    return math.radians(1) * _A * math.cos(phi) / w, math.radians(1) * _A * (1 - _E2) / w**3
+    w = math.sqrt(1 - ECCENTRICITY2 * math.sin(phi) ** 2)
+    arc = math.radians(1) * SEMI_MAJOR_M
+    return arc * math.cos(phi) / w, arc * (1 - ECCENTRICITY2) / w**3
+
+
+def geodesic_distances_m(lons: Any, lats: Any, lon: float, lat: float) -> np.ndarray:
+    """The geodesic distance in metres on the WGS-84 ellipsoid from each (lons[i], lats[i]) to (lon, lat), all at once
+    (GeographicLib, as PostGIS's geography and SpatiaLite's ellipsoidal distances: the same numbers)."""
+    lons, lats = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
+    _, _, d = _GEOD.inv(lons, lats, np.full(len(lons), lon), np.full(len(lons), lat))
+    return np.asarray(d)
 
 
 def geodesic_area_m2(geometry: BaseGeometry) -> float:

@@ -24,10 +24,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 from geoalchemy2 import Geography
 from pyproj import Transformer
@@ -40,17 +41,20 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    String,
     and_,
     bindparam,
+    case,
     cast,
     func,
+    literal_column,
     select,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from geo import SRID
 from geo.index import Bounds, bbox_filter
-from geo.measure import metres_per_degree
+from geo.measure import ECCENTRICITY2, SEMI_MAJOR_M, geodesic_distances_m, metres_per_degree
 
 MIN_M_PER_DEG_LAT = 110_574.0  # metres per degree of latitude at the equator, its least (WGS-84: 110 574.27)
 SLACK = 1.001  # boxes are widened by this much more than the geometry needs (rounding; a box is only a filter)
@@ -58,7 +62,7 @@ WHOLE_EARTH_M = 20_100_000.0  # longer than any geodesic on WGS-84 (half a merid
 EDGE_DEG = 0.001  # edges are cut to this length (~100 m), so that they mean the same straight lon/lat line everywhere
 QUAD_SEGS = 32  # buffer arcs: a quarter circle in 32 chords
 _GEOGRAPHY = Geography(geometry_type=None)
-Read = Callable[[Select, dict[str, Any]], list[Any]]  # runs a statement with parameters, answers its rows
+Read = Callable[[Select, dict[str, Any]], list[dict[str, Any]]]  # runs a statement with parameters: its rows
 
 
 def _reach_deg(bounds: Bounds, metres: float) -> tuple[float, float]:
@@ -161,6 +165,24 @@ def _dialect_of(db: Session | Connection) -> str:
 
 _NEAR = {name: bindparam(f"near_{name}", type_=Float) for name in ("lon", "lat", "m", "minx", "miny", "maxx", "maxy")}
 _NEAR_N = bindparam("near_n", type_=Integer)
+_NEAR_IDS = bindparam("near_ids", type_=String)  # SpatiaLite: a JSON array of primary keys
+
+
+def _number(value: float) -> ColumnElement[float]:
+    """A constant written into the statement (a bound one would leave PostgreSQL to guess its type)."""
+    return literal_column(repr(float(value)), Float)
+
+
+def _reach(radius: ColumnElement[float], lat: ColumnElement[float]) -> tuple[ColumnElement[float], ...]:
+    """`circle_bounds` in SQL (PostGIS), for a radius the statement finds itself: how far, in degrees of longitude
+    and of latitude, a point within `radius` metres of latitude `lat` may lie (`_reach_deg` for a point)."""
+    dlat = radius * _number(SLACK / MIN_M_PER_DEG_LAT)
+    poleward = func.radians(func.abs(lat) + dlat, type_=Float)
+    sin2 = func.power(func.sin(poleward, type_=Float), _number(2))
+    w = func.sqrt(_number(1) - _number(ECCENTRICITY2) * sin2, type_=Float)
+    per_degree = _number(math.radians(1) * SEMI_MAJOR_M) * func.cos(poleward, type_=Float) / w  # metres_per_degree()[0]
+    dlon = case((func.abs(lat) + dlat >= _number(89.0), _number(360.0)), else_=radius * _number(SLACK) / per_degree)
+    return dlon, dlat
 
 
 @dataclass(frozen=True)
@@ -171,30 +193,74 @@ class Nearby:
 
     `base` is a select of the point table with whatever WHERE clauses the caller needs (sector, scope...), its values
     bound parameters for a `Nearby` built once; its own order and limit are replaced. Each method takes `read`, which
-    runs a statement with parameters and answers its rows (`models.reads.read_rows` answers dicts).
+    runs a statement with parameters and answers its rows as mappings (`models.reads.read_rows`); the rows answered
+    are `base`'s, each with its geodesic distance added as `distance_m`.
+
+    PostGIS measures in the statement (geography, on the spheroid: a microsecond a row). SpatiaLite's own geodesic
+    distance costs 5 to 20 µs a row (`ST_Distance(a, b, 1)`), so there the statement only picks the candidates in
+    the circle's box through the R*Tree (primary key and coordinates), pyproj measures them all at once
+    (`geo.measure.geodesic_distances_m`: GeographicLib, the same numbers as SpatiaLite's and PostGIS's), and the
+    rows wanted are read by primary key.
     """
 
     dialect: str
-    within: Select  # nearest_within, every value a parameter
-    knn: Select | None  # PostGIS: the radius that holds the n nearest (KNN on the index); None on SpatiaLite
+    within: Select  # PostGIS: nearest_within, every value a parameter; SpatiaLite: the candidates in the box
+    by_keys: Select | None  # SpatiaLite: `base`'s rows whose primary key is in the JSON array `near_ids`
+    key: str  # the primary key's name in `base`'s rows
+    base: Select
+    geom: InstrumentedAttribute
+    _by_count: dict[int, Select] = field(default_factory=dict, compare=False, repr=False)  # PostGIS: per n
 
     @classmethod
     def build(cls, dialect: str, base: Select, geom: InstrumentedAttribute) -> Nearby:
         p = _NEAR
         bounds = (p["minx"], p["miny"], p["maxx"], p["maxy"])
+        (key,) = geom.class_.__table__.primary_key.columns
+        base = base.order_by(None).limit(None)
+        if dialect == "sqlite":
+            candidates = base.with_only_columns(
+                key.label("near_id"),
+                func.ST_X(geom).label("near_x"),
+                func.ST_Y(geom).label("near_y"),
+                maintain_column_froms=True,
+            ).where(bbox_filter(dialect, geom, bounds))
+            keys = func.json_each(_NEAR_IDS).table_valued("value")
+            return cls(dialect, candidates, base.where(key.in_(select(keys.c.value))), key.key, base, geom)
         within = nearest_within(dialect, base, geom, p["lon"], p["lat"], _NEAR_N, p["m"], bounds)
-        knn = None
-        if dialect != "sqlite":  # the geodesic distance of the farthest of the n nearest in degrees
-            distance = distance_m(dialect, geom, p["lon"], p["lat"]).label("d")
-            by_degrees = geom.op("<->", return_type=Float)(_point(dialect, p["lon"], p["lat"]))
-            in_degrees = (
-                base.with_only_columns(distance, maintain_column_froms=True)
-                .order_by(None)
-                .order_by(by_degrees)
-                .limit(_NEAR_N)
+        return cls(dialect, within, None, key.key, base, geom)
+
+    def _nearest_in_one(self, n: int) -> Select:
+        """PostGIS: the n nearest in one statement, built once per n. n is written into it: with it a parameter,
+        PostgreSQL's plan for any n (a generic plan) reckons with a tenth of the table, so it would plan the
+        statement anew on every run (0.1 to 0.3 ms), as its estimate of a plan made for the values is lower."""
+        found = self._by_count.get(n)
+        if found is not None:
+            return found
+        p, base, geom, count = _NEAR, self.base, self.geom, literal_column(str(int(n)), Integer)
+        # The radius that holds the n nearest: the geodesic distance of the farthest of the n nearest in degrees (KNN
+        # on the index), a hair longer (distances are computed again by another function); then its box.
+        distance = distance_m(self.dialect, geom, p["lon"], p["lat"]).label("d")
+        by_degrees = geom.op("<->", return_type=Float)(_point(self.dialect, p["lon"], p["lat"]))
+        in_degrees = (
+            base.with_only_columns(distance, maintain_column_froms=True).order_by(by_degrees).limit(count).subquery()
+        )
+        radius = select((func.max(in_degrees.c.d) * _number(1 + 1e-9) + _number(1e-6)).label("m")).subquery().c.m
+        dlon, dlat = _reach(radius, p["lat"])
+        reach = (
+            select(
+                radius.label("m"),
+                (p["lon"] - dlon).label("minx"),
+                func.greatest(p["lat"] - dlat, _number(-90)).label("miny"),
+                (p["lon"] + dlon).label("maxx"),
+                func.least(p["lat"] + dlat, _number(90)).label("maxy"),
             )
-            knn = select(func.max(in_degrees.subquery().c.d).label("radius"))
-        return cls(dialect, within, knn)
+            .cte("near_reach")
+            .prefix_with("MATERIALIZED")
+        )  # computed once, not in each place it is named
+        m, *reach_bounds = (select(c).scalar_subquery() for c in reach.c)  # each read from the CTE's one row
+        stmt = nearest_within(self.dialect, base, geom, p["lon"], p["lat"], count, m, tuple(reach_bounds))
+        self._by_count[n] = stmt
+        return stmt
 
     @staticmethod
     def values(lon: float, lat: float, metres: float, n: int) -> dict[str, Any]:
@@ -204,35 +270,58 @@ class Nearby:
 
     def within_radius(self, read: Read, params: dict[str, Any], lon: float, lat: float, metres: float, n: int) -> Any:
         """The `n` rows nearest to (lon, lat) among those within `metres`, nearest first, with `distance_m`."""
-        return read(self.within, {**params, **self.values(lon, lat, metres, n)})
+        values = {**params, **self.values(lon, lat, metres, n)}
+        if self.by_keys is None:
+            return read(self.within, values)
+        keys, metres_to = self._measured(read, values, lon, lat)
+        inside = metres_to <= metres
+        return self._rows(read, params, keys[inside], metres_to[inside], n)
 
     def nearest(
         self, read: Read, params: dict[str, Any], lon: float, lat: float, n: int, start_m: float = 250.0
     ) -> Any:
         """The `n` rows nearest to (lon, lat) by geodesic distance, nearest first (ties by primary key), with
         `distance_m`; fewer when there are fewer. Exact, not a planar approximation: the answer is always the n
-        nearest within a radius that holds n rows, through the index. PostGIS finds that radius first, by KNN: two
-        queries. SpatiaLite (whose KNN virtual table answers nothing in 5.0.1) tries circles from `start_m`,
-        each grown by how many rows the last one held, until one holds n rows or the whole Earth: one query per
-        circle."""
+        nearest within a radius that holds n rows, through the index.
+
+        PostGIS: one statement; it finds that radius by KNN on the index (the n nearest in degrees: the farthest of
+        them by geodesic distance is a radius that holds n rows), then the n nearest within it. SpatiaLite (whose KNN
+        virtual table answers nothing in 5.0.1): circles from `start_m`, each grown by how many rows the last one
+        held, until one holds n rows or the whole Earth, each a cheap read of the candidates in its box; then the n
+        rows."""
         if n <= 0:
             return []
-        if self.knn is not None:
-            (row,) = read(self.knn, {**params, "near_lon": lon, "near_lat": lat, "near_n": n})
-            radius = row["radius"] if isinstance(row, dict) else row.radius
-            if radius is None:
-                return []
-            # Distances are computed again by another function: a hair of slack keeps the n-th row in.
-            return self.within_radius(read, params, lon, lat, radius * (1 + 1e-9) + 1e-6, n)
+        if self.by_keys is None:
+            return read(self._nearest_in_one(n), {**params, "near_lon": lon, "near_lat": lat})
         radius = start_m
         while True:
-            rows = self.within_radius(read, params, lon, lat, radius, n)
-            if len(rows) >= n or radius >= WHOLE_EARTH_M:
-                return rows
+            keys, metres_to = self._measured(read, {**params, **self.values(lon, lat, radius, n)}, lon, lat)
+            inside = metres_to <= radius
+            held = int(inside.sum())
+            if held >= n or radius >= WHOLE_EARTH_M:
+                return self._rows(read, params, keys[inside], metres_to[inside], n)
             # grow by what the circle held: k rows in it, n wanted -> an area n / k times larger (a little more),
             # at least 1.5 times; nothing in it -> 4 times
-            grow = 4.0 if not rows else max(1.5, 1.25 * math.sqrt(n / len(rows)))
+            grow = 4.0 if not held else max(1.5, 1.25 * math.sqrt(n / held))
             radius = min(radius * grow, WHOLE_EARTH_M)
+
+    def _measured(self, read: Read, values: dict[str, Any], lon: float, lat: float) -> tuple[np.ndarray, np.ndarray]:
+        """SpatiaLite: the primary keys of the candidates in the box, and their geodesic distances to (lon, lat)."""
+        candidates = read(self.within, values)
+        keys = np.array([row["near_id"] for row in candidates], dtype=np.int64)
+        lons = [row["near_x"] for row in candidates]
+        lats = [row["near_y"] for row in candidates]
+        return keys, geodesic_distances_m(lons, lats, lon, lat)
+
+    def _rows(self, read: Read, params: dict[str, Any], keys: np.ndarray, metres_to: np.ndarray, n: int) -> Any:
+        """SpatiaLite: the rows of the `n` nearest of these candidates, nearest first (ties by primary key)."""
+        order = np.lexsort((keys, metres_to))[:n]
+        if not len(order):
+            return []
+        chosen = keys[order].tolist()
+        rows = read(self.by_keys, {**params, "near_ids": orjson.dumps(chosen).decode()})
+        found = {row[self.key]: row for row in rows}
+        return [{**found[k], "distance_m": d} for k, d in zip(chosen, metres_to[order].tolist(), strict=True)]
 
 
 def nearest(
@@ -244,10 +333,10 @@ def nearest(
     n: int,
     *,
     start_m: float = 250.0,
-) -> list[Any]:
-    """The `n` rows of `base` nearest to (lon, lat) by geodesic distance (see `Nearby.nearest`), as Rows: the
+) -> list[dict[str, Any]]:
+    """The `n` rows of `base` nearest to (lon, lat) by geodesic distance (see `Nearby.nearest`), as mappings: the
     statements built for this call."""
-    read: Read = lambda stmt, params: list(db.execute(stmt, params))  # noqa: E731
+    read: Read = lambda stmt, params: [dict(row) for row in db.execute(stmt, params).mappings()]  # noqa: E731
     return Nearby.build(_dialect_of(db), base, geom).nearest(read, {}, lon, lat, n, start_m)
 
 
