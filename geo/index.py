@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, column, func, select, table
+from sqlalchemy import ColumnElement, Select, Table, and_, column, func, literal_column, select, table
 from sqlalchemy.orm import InstrumentedAttribute
 
 from geo import SRID
@@ -38,6 +38,20 @@ def bbox_filter(dialect: str, geom: InstrumentedAttribute, bounds: Bounds) -> Co
         )
         return geom_table.c.id.in_(candidates)
     return geom.op("&&")(func.ST_MakeEnvelope(minx, miny, maxx, maxy, SRID))
+
+
+def entries_in_box(geom: InstrumentedAttribute, bounds: Bounds, limit: int) -> Select:
+    """SpatiaLite: up to `limit` entries of the R*Tree whose boxes meet `bounds`, read from the index alone (so
+    regardless of any filter on the table): a cheap count of what lies around a place. The limit is written into
+    the statement (SQLite took ten times as long over such counts with a bound LIMIT or OFFSET)."""
+    minx, miny, maxx, maxy = bounds
+    rtree = _rtree(geom.class_.__table__, geom.key)
+    return (
+        select(rtree.c.pkid)
+        .where(rtree.c.xmin <= maxx, rtree.c.xmax >= minx, rtree.c.ymin <= maxy, rtree.c.ymax >= miny)
+        .limit(literal_column(str(int(limit))))
+        .offset(literal_column("0"))  # or SQLAlchemy binds an OFFSET of its own
+    )
 
 
 def point_filter(dialect: str, geom: InstrumentedAttribute, lon: Any, lat: Any) -> ColumnElement[bool]:

@@ -53,7 +53,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from geo import SRID
-from geo.index import Bounds, bbox_filter
+from geo.index import Bounds, bbox_filter, entries_in_box
 from geo.measure import ECCENTRICITY2, SEMI_MAJOR_M, geodesic_distances_m, metres_per_degree
 
 MIN_M_PER_DEG_LAT = 110_574.0  # metres per degree of latitude at the equator, its least (WGS-84: 110 574.27)
@@ -185,6 +185,26 @@ def _reach(radius: ColumnElement[float], lat: ColumnElement[float]) -> tuple[Col
     return dlon, dlat
 
 
+RUNGS = tuple(250.0 * 2 ** (i / 2) for i in range(19))  # metres: 250 m to 128 km, each √2 times the last
+
+
+def _ladder(geom: InstrumentedAttribute, n: int) -> Select:
+    """SpatiaLite: the half-width in metres of the smallest of the boxes `RUNGS` around (near_lon, near_lat) that
+    holds 4n/π entries of the R*Tree (near_dlon, near_dlat: degrees per metre there), so that the circle inside it
+    holds about n; WHOLE_EARTH_M when none does. Each count reads at most that many entries of the index, and only
+    until one box holds enough. The count is written into the statement: SQLite runs it in 30 µs so, and in 400 µs
+    with it a parameter."""
+    lon, lat, count = _NEAR["lon"], _NEAR["lat"], math.ceil(n * 4 / math.pi)
+    per_lon, per_lat = bindparam("near_dlon", type_=Float), bindparam("near_dlat", type_=Float)
+    rungs = []
+    for metres in RUNGS:
+        half_lon, half_lat = _number(metres) * per_lon, _number(metres) * per_lat
+        box = (lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
+        held = select(func.count()).select_from(entries_in_box(geom, box, count).subquery()).scalar_subquery()
+        rungs.append((held >= literal_column(str(count), Integer), _number(metres)))
+    return select(case(*rungs, else_=_number(WHOLE_EARTH_M)).label("radius"))
+
+
 @dataclass(frozen=True)
 class Nearby:
     """The statements of the questions by a point for one `base` and dialect, with the point, the radius and the
@@ -209,7 +229,7 @@ class Nearby:
     key: str  # the primary key's name in `base`'s rows
     base: Select
     geom: InstrumentedAttribute
-    _by_count: dict[int, Select] = field(default_factory=dict, compare=False, repr=False)  # PostGIS: per n
+    _by_count: dict[int, Select] = field(default_factory=dict, compare=False, repr=False)  # statements per n
 
     @classmethod
     def build(cls, dialect: str, base: Select, geom: InstrumentedAttribute) -> Nearby:
@@ -225,7 +245,8 @@ class Nearby:
                 maintain_column_froms=True,
             ).where(bbox_filter(dialect, geom, bounds))
             keys = func.json_each(_NEAR_IDS).table_valued("value")
-            return cls(dialect, candidates, base.where(key.in_(select(keys.c.value))), key.key, base, geom)
+            by_keys = base.where(key.in_(select(keys.c.value)))
+            return cls(dialect, candidates, by_keys, key.key, base, geom)
         within = nearest_within(dialect, base, geom, p["lon"], p["lat"], _NEAR_N, p["m"], bounds)
         return cls(dialect, within, None, key.key, base, geom)
 
@@ -278,7 +299,7 @@ class Nearby:
         return self._rows(read, params, keys[inside], metres_to[inside], n)
 
     def nearest(
-        self, read: Read, params: dict[str, Any], lon: float, lat: float, n: int, start_m: float = 250.0
+        self, read: Read, params: dict[str, Any], lon: float, lat: float, n: int, start_m: float | None = None
     ) -> Any:
         """The `n` rows nearest to (lon, lat) by geodesic distance, nearest first (ties by primary key), with
         `distance_m`; fewer when there are fewer. Exact, not a planar approximation: the answer is always the n
@@ -286,14 +307,14 @@ class Nearby:
 
         PostGIS: one statement; it finds that radius by KNN on the index (the n nearest in degrees: the farthest of
         them by geodesic distance is a radius that holds n rows), then the n nearest within it. SpatiaLite (whose KNN
-        virtual table answers nothing in 5.0.1): circles from `start_m`, each grown by how many rows the last one
-        held, until one holds n rows or the whole Earth, each a cheap read of the candidates in its box; then the n
-        rows."""
+        virtual table answers nothing in 5.0.1): circles from `start_m` (by default one the R*Tree suggests, see
+        `_first_radius`), each grown by how many rows the last one held, until one holds n rows or the whole Earth,
+        each a cheap read of the candidates in its box; then the n rows."""
         if n <= 0:
             return []
         if self.by_keys is None:
             return read(self._nearest_in_one(n), {**params, "near_lon": lon, "near_lat": lat})
-        radius = start_m
+        radius = self._first_radius(read, lon, lat, n) if start_m is None else start_m
         while True:
             keys, metres_to = self._measured(read, {**params, **self.values(lon, lat, radius, n)}, lon, lat)
             inside = metres_to <= radius
@@ -304,6 +325,16 @@ class Nearby:
             # at least 1.5 times; nothing in it -> 4 times
             grow = 4.0 if not held else max(1.5, 1.25 * math.sqrt(n / held))
             radius = min(radius * grow, WHOLE_EARTH_M)
+
+    def _first_radius(self, read: Read, lon: float, lat: float, n: int) -> float:
+        """SpatiaLite: a circle likely to hold n rows, from the R*Tree alone (see `_ladder`): reading the candidates
+        of a circle costs far less than reading them again for a larger one, but each costs its box's entries."""
+        per_lon, per_lat = metres_per_degree(lat)
+        ladder = self._by_count.get(n)
+        if ladder is None:
+            ladder = self._by_count[n] = _ladder(self.geom, n)
+        (row,) = read(ladder, {"near_lon": lon, "near_lat": lat, "near_dlon": 1 / per_lon, "near_dlat": 1 / per_lat})
+        return float(row["radius"])
 
     def _measured(self, read: Read, values: dict[str, Any], lon: float, lat: float) -> tuple[np.ndarray, np.ndarray]:
         """SpatiaLite: the primary keys of the candidates in the box, and their geodesic distances to (lon, lat)."""
@@ -332,7 +363,7 @@ def nearest(
     lat: float,
     n: int,
     *,
-    start_m: float = 250.0,
+    start_m: float | None = None,
 ) -> list[dict[str, Any]]:
     """The `n` rows of `base` nearest to (lon, lat) by geodesic distance (see `Nearby.nearest`), as mappings: the
     statements built for this call."""
