@@ -156,6 +156,15 @@ class ProblemSchema(Schema):
     current_version = ma.fields.Integer(
         metadata={"description": "412 on a record: its current version (send it quoted as If-Match)"}
     )
+    current_status = ma.fields.String(metadata={"description": "transition-not-allowed: the state the record is in"})
+    allowed = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "transition-not-allowed: the steps its state allows (possibly none)"},
+    )
+    missing = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "five-implementations-incomplete: the parts of the plan not yet given"},
+    )
     current_etag = ma.fields.String(
         metadata={"description": "412 on a cell's team: the team's current ETag (send it quoted as If-Match)"}
     )

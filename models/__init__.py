@@ -9,6 +9,7 @@ from models.audit import AuditEvent
 from models.base import Base
 from models.departments import Department, Sector
 from models.enterprises import Enterprise, EnterpriseDepartment
+from models.hazards import Hazard, HazardDepartment, HazardStep
 from models.idempotency import IdempotencyKey
 from models.people import GridAssignment, Officer
 from models.search import NameGram
@@ -24,6 +25,9 @@ __all__ = [
     "EnterpriseDepartment",
     "GridAssignment",
     "GridCell",
+    "Hazard",
+    "HazardDepartment",
+    "HazardStep",
     "IdempotencyKey",
     "NameGram",
     "Officer",

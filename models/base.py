@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Dialect
@@ -63,6 +66,18 @@ UNSET: Any = object()  # a keyword argument left out, where None is a value ("cl
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@cache
+def county_zone() -> ZoneInfo:
+    """The county's time zone (COUNTY_TIMEZONE, Asia/Shanghai by default): where days, years and deadlines are
+    reckoned. Instants are stored in UTC."""
+    return ZoneInfo(os.environ.get("COUNTY_TIMEZONE") or "Asia/Shanghai")
+
+
+def county_today() -> date:
+    """Today's date in the county."""
+    return datetime.now(county_zone()).date()
 
 
 def dialect_of(session: Session) -> str:

@@ -30,6 +30,8 @@ class LockKind(Enum):
     AUTH_SESSION = "auth-session"  # a login session's token chain
     PLACES = "places"  # where things stand: enterprises' locations and the boundaries that place them
     CREDIT_CODE = "credit-code"  # a credit code being free among live enterprises
+    HAZARD_NUMBERS = "hazard-numbers"  # the next hazard number of one township and year
+    HAZARD = "hazard"  # one hazard's state: its steps are taken one at a time
 
 
 ORDER = {kind: rank for rank, kind in enumerate(LockKind)}
@@ -99,3 +101,11 @@ def places(*_ignored: object) -> LockKey:
 
 def credit_code(code: str) -> LockKey:
     return _key(LockKind.CREDIT_CODE, code)
+
+
+def hazard_numbers(township_id: int | None, year: int) -> LockKey:
+    return _key(LockKind.HAZARD_NUMBERS, f"{township_id or 0}:{year}")
+
+
+def hazard(hazard_id: int) -> LockKey:
+    return _key(LockKind.HAZARD, hazard_id)

@@ -82,37 +82,37 @@ def places_of(session: Session, *, caller: Caller, points: Sequence[tuple[float,
     return out
 
 
-def set_place(enterprise: Enterprise, place: Place) -> None:
-    enterprise.cell_id, enterprise.village_id, enterprise.township_id = (
-        place.cell_id,
-        place.village_id,
-        place.township_id,
-    )
+def set_place(record: Any, place: Place) -> None:
+    record.cell_id, record.village_id, record.township_id = place.cell_id, place.village_id, place.township_id
+
+
+def derive_places_again(
+    session: Session, *, caller: Caller, model: type, level: Level, unit: Any, old_boundary: BaseGeometry | None
+) -> None:
+    """A unit was drawn, redrawn or retired: derive again the place of every record of `model` (a point table with
+    `location`, `lon`, `lat`, the three place columns and `updated_at`: enterprises, hazards) that may have changed
+    side (those in the box of the old or the new boundary, and those placed in the unit), in the same transaction."""
+    shapes = [to_shape(unit.boundary)] + ([old_boundary] if old_boundary is not None else [])
+    minx, miny, maxx, maxy = shapely.union_all(shapes).bounds
+    column = {GRID_CELL.key: model.cell_id, VILLAGE.key: model.village_id, TOWNSHIP.key: model.township_id}[level.key]
+    near = bbox_filter(dialect_of(session), model.location, (minx, miny, maxx, maxy))
+    session.flush()  # the unit as it now is: the places below are derived from the stored boundaries
+    records = session.scalars(select(model).where(or_(near, column == unit.id))).all()
+    places = places_of(session, caller=caller, points=[(r.lon, r.lat) for r in records])
+    now = utcnow()
+    for record, place in zip(records, places, strict=True):
+        if (record.cell_id, record.village_id, record.township_id) != (
+            place.cell_id,
+            place.village_id,
+            place.township_id,
+        ):
+            set_place(record, place)
+            record.updated_at = now
 
 
 @boundary_changed.register(locks.places)
 def follow_boundary(
     session: Session, *, caller: Caller, level: Level, unit: Any, old_boundary: BaseGeometry | None
 ) -> None:
-    """A unit was drawn, redrawn or retired: derive again the place of every enterprise that may have changed side
-    (those in the box of the old or the new boundary, and those placed in the unit), in the same transaction."""
-    shapes = [to_shape(unit.boundary)] + ([old_boundary] if old_boundary is not None else [])
-    minx, miny, maxx, maxy = shapely.union_all(shapes).bounds
-    column = {
-        GRID_CELL.key: Enterprise.cell_id,
-        VILLAGE.key: Enterprise.village_id,
-        TOWNSHIP.key: Enterprise.township_id,
-    }[level.key]
-    near = bbox_filter(dialect_of(session), Enterprise.location, (minx, miny, maxx, maxy))
-    session.flush()  # the unit as it now is: the places below are derived from the stored boundaries
-    enterprises = session.scalars(select(Enterprise).where(or_(near, column == unit.id))).all()
-    places = places_of(session, caller=caller, points=[(e.lon, e.lat) for e in enterprises])
-    now = utcnow()
-    for enterprise, place in zip(enterprises, places, strict=True):
-        if (enterprise.cell_id, enterprise.village_id, enterprise.township_id) != (
-            place.cell_id,
-            place.village_id,
-            place.township_id,
-        ):
-            set_place(enterprise, place)
-            enterprise.updated_at = now
+    """Enterprises follow a boundary drawn, redrawn or retired (see `derive_places_again`)."""
+    derive_places_again(session, caller=caller, model=Enterprise, level=level, unit=unit, old_boundary=old_boundary)

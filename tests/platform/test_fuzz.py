@@ -75,6 +75,10 @@ RULES_BEYOND_SCHEMAS = frozenset(
         "bbox-inverted", "geometry-too-large",
         # an uploaded file is a ledger: readable as CSV or .xlsx, its columns known, required ones there, not too long
         "file-unreadable", "file-empty", "unknown-column", "duplicate-column", "missing-column", "too-many-rows",
+        # a hazard is reported in the caller's scope, at an enterprise of theirs or a place described with its
+        # position and sector; deadlines lie ahead; a major hazard's five implementations come before rectification
+        "enterprise-not-found", "place-required", "sector-required", "position-required", "hazard-outside-scope",
+        "deadline-in-past", "five-implementations-incomplete",
     }
 )  # fmt: skip
 

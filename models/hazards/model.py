@@ -1,0 +1,190 @@
+"""Hazards (隐患) and the signed steps of their lives: the ledger a township keeps, one row per hazard, never deleted.
+
+A hazard stands at a place (a point; its cell, village and township derived as for enterprises, see
+`models.enterprises.places`), usually at an enterprise. Its life is the transition table `TRANSITIONS`: each step
+is signed by the user who takes it (谁检查谁签名，谁整改谁签名，谁验收谁签名) and kept as a `HazardStep`, with its
+comment and what it set; the hazard row holds the present state. A major hazard (重大隐患) needs its five
+implementations (五落实) complete before rectification starts.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import JSON, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from geo import SRID
+from models.audit import Audited
+from models.base import Base, UTCDateTime
+
+
+class Kind(StrEnum):
+    CONDITION = "unsafe_condition"  # 物的不安全状态
+    BEHAVIOUR = "unsafe_behaviour"  # 人的不安全行为
+    MANAGEMENT = "management_defect"  # 管理缺陷
+
+
+class Severity(StrEnum):
+    GENERAL = "general"  # 一般隐患
+    MAJOR = "major"  # 重大隐患
+
+
+class Source(StrEnum):
+    GOVERNMENT_INSPECTION = "government_inspection"  # 政府检查
+    SELF_CHECK = "self_check"  # 企业自查
+    THIRD_PARTY = "third_party"  # 第三方专家
+    TIP_OFF = "tip_off"  # 举报投诉
+    PATROL = "patrol"  # 网格巡查
+
+
+class Status(StrEnum):
+    REPORTED = "reported"  # 已上报, not yet being rectified
+    RECTIFYING = "rectifying"  # 整改中
+    PENDING_ACCEPTANCE = "pending_acceptance"  # 待验收
+    CLOSED = "closed"  # 已销号
+    VOIDED = "voided"  # 已作废 (recorded in error)
+
+
+OPEN_STATUSES = (Status.REPORTED, Status.RECTIFYING, Status.PENDING_ACCEPTANCE)
+
+
+class Action(StrEnum):
+    """What a signed step does. `REPORT` and `PLAN` change no state (the first is the hazard's birth)."""
+
+    REPORT = "report"  # 上报
+    PLAN = "plan"  # 五落实: the plan of a major hazard, set or changed
+    START_RECTIFICATION = "start_rectification"  # 下达整改: deadline and responsible person
+    RECTIFY_ON_THE_SPOT = "rectify_on_the_spot"  # 立即整改 (general hazards only)
+    RECTIFIED = "rectified"  # 整改完成, signed by the rectifier
+    ACCEPT = "accept"  # 验收销号
+    REJECT = "reject"  # 验收不通过: back to rectifying, with a re-check deadline (复查)
+    VOID = "void"  # 作废
+
+
+# The life of a hazard: from a state, which actions lead where. Nothing leaves closed or voided.
+TRANSITIONS: dict[Status, dict[Action, Status]] = {
+    Status.REPORTED: {
+        Action.START_RECTIFICATION: Status.RECTIFYING,
+        Action.RECTIFY_ON_THE_SPOT: Status.PENDING_ACCEPTANCE,
+        Action.VOID: Status.VOIDED,
+    },
+    Status.RECTIFYING: {Action.RECTIFIED: Status.PENDING_ACCEPTANCE, Action.VOID: Status.VOIDED},
+    Status.PENDING_ACCEPTANCE: {
+        Action.ACCEPT: Status.CLOSED,
+        Action.REJECT: Status.RECTIFYING,
+        Action.VOID: Status.VOIDED,
+    },
+    Status.CLOSED: {},
+    Status.VOIDED: {},
+}
+# Steps that change no state, and the states they are taken in.
+IN_PLACE: dict[Action, tuple[Status, ...]] = {Action.PLAN: (Status.REPORTED, Status.RECTIFYING)}
+
+# The five implementations (五落实) of a major hazard, as the plan's keys: all present makes the plan complete.
+FIVE_IMPLEMENTATIONS = (
+    "responsible_person",  # 责任落实: the person
+    "responsible_unit",  # and the unit
+    "measures",  # 措施落实
+    "funds_yuan",  # 资金落实
+    "deadline",  # 时限落实
+    "contingency_plan",  # 预案落实
+)
+
+
+def _in(values: type[StrEnum]) -> str:
+    return ", ".join(f"'{v.value}'" for v in values)
+
+
+class Hazard(Audited, Base):
+    __tablename__ = "hazards"
+    __table_args__ = (
+        # the list's order (newest found first), alone and under each filter a township or a cell uses
+        Index("ix_hazards_found_at_id", "found_at", "id"),
+        Index("ix_hazards_township_id_found_at_id", "township_id", "found_at", "id"),
+        Index("ix_hazards_cell_id_found_at_id", "cell_id", "found_at", "id"),
+        Index("ix_hazards_enterprise_id_found_at_id", "enterprise_id", "found_at", "id"),
+        Index("ix_hazards_status_deadline", "status", "deadline"),
+        CheckConstraint(f"kind IN ({_in(Kind)})", name="kind"),
+        CheckConstraint(f"severity IN ({_in(Severity)})", name="severity"),
+        CheckConstraint(f"source IN ({_in(Source)})", name="source"),
+        CheckConstraint(f"status IN ({_in(Status)})", name="status"),
+        CheckConstraint("enterprise_id IS NOT NULL OR place_description IS NOT NULL", name="where"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the SQLite rowid, which the R*Tree refers to
+    # 隐患编号: per township and year (the county's found_at year), for the paper ledger, e.g. 430199101-2026-0007
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), nullable=True)
+    place_description: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    description: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    sector: Mapped[str] = mapped_column(ForeignKey("sectors.code"), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(30))
+    found_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    found_by: Mapped[str] = mapped_column(String(100))  # the finder's name as signed
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    lon: Mapped[float] = mapped_column(Float)  # WGS-84, as stored in `location`
+    lat: Mapped[float] = mapped_column(Float)
+    # The place, derived from the location (as an enterprise's, and kept fresh the same way).
+    cell_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), nullable=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), nullable=True)
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), nullable=True)
+    # The supervising departments when it was reported (the enterprise's, else the sector's), sorted.
+    department_ids: Mapped[list[int]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    deadline: Mapped[date | None] = mapped_column(Date, nullable=True)  # 整改期限 (re-check deadline after a rejection)
+    responsible_person: Mapped[str | None] = mapped_column(String(100), nullable=True)  # 整改责任人
+    # 五落实 of a major hazard: the keys of FIVE_IMPLEMENTATIONS that are set (funds in yuan, deadline ISO)
+    five_implementations: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rectified_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __audit_exclude__ = ("version", "lon", "lat")  # the location says it
+    __audit_actions__ = (("closed_at", "close"), ("voided_at", "void"))
+
+
+class HazardDepartment(Base):
+    """The departments whose staff see a hazard, as rows (`Hazard.department_ids` is the same list, kept with the
+    record for its history)."""
+
+    __tablename__ = "hazard_departments"
+
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id"), primary_key=True, index=True)
+
+
+class HazardStep(Base):
+    """One signed step of a hazard's life: never changed, never deleted (the ledger's signatures)."""
+
+    __tablename__ = "hazard_steps"
+    __table_args__ = (
+        Index("ix_hazard_steps_hazard_id_id", "hazard_id", "id"),
+        CheckConstraint(f"action IN ({_in(Action)})", name="action"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id"))
+    township_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the hazard's, for scope
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)  # None: the report
+    to_status: Mapped[str] = mapped_column(String(20))
+    signer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)  # None: the system
+    signer: Mapped[str] = mapped_column(String(100))  # the signer's name at the time
+    signer_role: Mapped[str] = mapped_column(String(30))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)  # what the step set: deadline, rectifier, reason...
