@@ -30,6 +30,21 @@ def wants_geojson(fmt: str | None) -> bool:
     )
 
 
+def feature(item: dict[str, Any], geometry: str) -> dict[str, Any]:
+    """A GeoJSON Feature of an answer's item: its `geometry` member the geometry, its other members the properties."""
+    properties = {k: v for k, v in item.items() if k not in ("id", geometry)}
+    return {"type": "Feature", "id": item["id"], "geometry": item[geometry], "properties": properties}
+
+
+def json_or_features(body: dict[str, Any], fmt: str | None, geometry: str) -> Response:
+    """An answer with `items` as JSON, or as a GeoJSON FeatureCollection (its other members kept) when the client
+    asks for GeoJSON (`wants_geojson`)."""
+    if wants_geojson(fmt):
+        features = [feature(item, geometry) for item in body.pop("items")]
+        return json_response({"type": "FeatureCollection", "features": features, **body}, mimetype=GEOJSON)
+    return json_response(body)
+
+
 def record_response(body: dict[str, Any], status: int = 200, *, endpoint: str, **url_values: Any) -> Response:
     """One record as JSON, with its version as ETag and, when just created (201), its Location at `endpoint`."""
     headers = {"ETag": etag(body["version"])}

@@ -12,7 +12,7 @@ from api.db import db
 from api.enterprises import schemas as s
 from api.extensions import Blueprint
 from api.pagination import list_answer, split_paging
-from api.responses import GEOJSON, json_response, record_response, wants_geojson
+from api.responses import GEOJSON, json_or_features, record_response
 from api.territory.schemas import FeatureCollectionSchema
 from models.enterprises.queries import enterprise_listing, enterprise_row
 from models.enterprises.service import close_enterprise, create_enterprise, update_enterprise
@@ -39,17 +39,9 @@ def enterprise_dict(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def feature(item: dict[str, Any]) -> dict[str, Any]:
-    properties = {k: v for k, v in item.items() if k not in ("id", "location")}
-    return {"type": "Feature", "id": item["id"], "geometry": item["location"], "properties": properties}
-
-
 def answer(body: dict[str, Any], fmt: str | None) -> Any:
     """A page of enterprises as JSON, or as a GeoJSON FeatureCollection when asked."""
-    if wants_geojson(fmt):
-        features = [feature(i) for i in body.pop("items")]
-        return json_response({"type": "FeatureCollection", "features": features, **body}, mimetype=GEOJSON)
-    return json_response(body)
+    return json_or_features(body, fmt, "location")
 
 
 def enterprise_response(enterprise_id: int, status: int = 200) -> Any:

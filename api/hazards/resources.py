@@ -12,7 +12,7 @@ from api.db import db
 from api.extensions import Blueprint
 from api.hazards import schemas as s
 from api.pagination import list_answer, split_paging
-from api.responses import GEOJSON, json_response, record_response, wants_geojson
+from api.responses import GEOJSON, json_or_features, json_response, record_response
 from api.territory.schemas import FeatureCollectionSchema
 from models.base import county_today
 from models.hazards.model import FIVE_IMPLEMENTATIONS, Action
@@ -52,11 +52,6 @@ def hazard_dict(row: dict[str, Any], today: Any = None) -> dict[str, Any]:
     return row
 
 
-def feature(item: dict[str, Any]) -> dict[str, Any]:
-    properties = {k: v for k, v in item.items() if k not in ("id", "location")}
-    return {"type": "Feature", "id": item["id"], "geometry": item["location"], "properties": properties}
-
-
 def hazard_response(hazard_id: int, status: int = 200) -> Any:
     row = hazard_row(db.session(), caller=current_caller(), hazard_id=hazard_id)
     return record_response(hazard_dict(row), status, endpoint="hazards.HazardItem", hazard_id=hazard_id)
@@ -84,10 +79,7 @@ class Hazards(MethodView):
         body = list_answer(
             hazard_listing(caller=current_caller(), **filters), paging, lambda row: hazard_dict(row, today)
         )
-        if wants_geojson(format):
-            features = [feature(i) for i in body.pop("items")]
-            return json_response({"type": "FeatureCollection", "features": features, **body}, mimetype=GEOJSON)
-        return json_response(body)
+        return json_or_features(body, format, "location")
 
     @hazards.access(
         *_who(Action.REPORT),

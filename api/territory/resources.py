@@ -13,7 +13,7 @@ from api.conditional import expected_version
 from api.db import db
 from api.extensions import Blueprint
 from api.pagination import CursorArgs, list_answer, split_paging
-from api.responses import GEOJSON, etag, json_response, record_response, wants_geojson
+from api.responses import GEOJSON, etag, json_or_features, json_response, record_response
 from api.territory import schemas as s
 from geo.coords import to_wgs84
 from geo.geojson import to_geojson
@@ -40,11 +40,6 @@ def unit_dict(row: dict[str, Any]) -> dict[str, Any]:
     out["centroid"] = {"type": "Point", "coordinates": [round(row["centroid_lon"], 7), round(row["centroid_lat"], 7)]}
     out["boundary"] = orjson.Fragment(row["boundary_geojson"])
     return out
-
-
-def feature(item: dict[str, Any]) -> dict[str, Any]:
-    properties = {k: v for k, v in item.items() if k not in ("id", "boundary")}
-    return {"type": "Feature", "id": item["id"], "geometry": item["boundary"], "properties": properties}
 
 
 def item_response(level: Level, unit_id: int, status: int = 200) -> Any:
@@ -101,11 +96,7 @@ def make_blueprint(
             )
             if has_owner is not None:
                 listing = listing.filtered(has_owner_clause(has_owner))
-            answer = list_answer(listing, paging, unit_dict)
-            if wants_geojson(format):
-                features = [feature(i) for i in answer.pop("items")]
-                return json_response({"type": "FeatureCollection", "features": features, **answer}, mimetype=GEOJSON)
-            return json_response(answer)
+            return json_or_features(list_answer(listing, paging, unit_dict), format, "boundary")
 
         @blp.access(*writers, note=writers_note)
         @blp.idempotent()
