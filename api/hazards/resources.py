@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask.views import MethodView
@@ -14,7 +15,8 @@ from api.hazards import schemas as s
 from api.pagination import list_answer, split_paging
 from api.responses import GEOJSON, json_or_features, json_response, record_response
 from api.territory.schemas import FeatureCollectionSchema
-from models.base import county_today
+from models.base import county_today, county_zone
+from models.hazards.counts import hazard_counts
 from models.hazards.model import FIVE_IMPLEMENTATIONS, Action
 from models.hazards.queries import hazard_listing, hazard_row, hazard_steps, is_overdue
 from models.hazards.rules import ACTION_ROLES, missing_implementations, next_actions
@@ -100,6 +102,30 @@ class Hazards(MethodView):
         position = data.pop("position", None) or {}
         hazard = report_hazard(db.session(), caller=current_caller(), **position, **data)
         return hazard_response(hazard.id, 201)
+
+
+@hazards.route("/counts")
+class HazardCounts(MethodView):
+    @hazards.access(*ALL_ROLES, note="Each within their scope (a township leader: their township's rows).")
+    @hazards.query(s.CountsArgs)
+    @hazards.response(200, s.CountsSchema)
+    def get(self, group_by: str, from_: date, to: date) -> Any:
+        """Counts for a period (the monthly report)
+
+        Hazards found from the day `from` to the day `to` (both included, in the county) and what became of them by
+        the period's end, per township, village, cell, department or sector, general and major apart, with the
+        rectification and on-time rates. Voided hazards are left out. Cells add up to villages, villages to
+        townships and townships to `total` (hazards in no cell are a row of their own, with a null id); by
+        department, a hazard counts under each department that sees it.
+        """
+        zone = county_zone()
+        start = datetime.combine(from_, time(0), zone)
+        end_day = to + timedelta(days=1)
+        end = datetime.combine(end_day, time(0), zone)
+        counts = hazard_counts(
+            db.session(), caller=current_caller(), group_by=group_by, start=start, end=end, end_day=end_day
+        )
+        return json_response({"group_by": group_by, "start": start.isoformat(), "end": end.isoformat(), **counts})
 
 
 @hazards.route("/<int:hazard_id>")

@@ -12,6 +12,7 @@ from api.extensions import Schema
 from api.fields import Day, Instant, id_field, position_field, text_field
 from api.pagination import CursorArgs, CursorMetaSchema
 from api.territory.schemas import PointSchema
+from models.hazards.counts import GROUPS
 from models.hazards.model import Action, Kind, Severity, Source, Status
 
 MAX_FUNDS_YUAN = 10**11  # a hundred billion yuan: beyond any rectification
@@ -70,6 +71,7 @@ class HazardSchema(Schema):
     rectified_by_user_id = ma.fields.Integer(allow_none=True, metadata={"description": "who signed the rectification"})
     rectified_at = ma.fields.DateTime(allow_none=True)
     closed_at = ma.fields.DateTime(allow_none=True, metadata={"description": "销号"})
+    closed_on_time = ma.fields.Boolean(allow_none=True, metadata={"description": "closed by its deadline"})
     voided_at = ma.fields.DateTime(allow_none=True)
     next_actions = ma.fields.List(
         _enum(Action), metadata={"description": "the steps its state allows now (whoever may take them)"}
@@ -161,3 +163,53 @@ class HazardListArgs(CursorArgs):
         validate=ma.validate.OneOf(["json", "geojson"]),
         metadata={"description": "geojson: a FeatureCollection (or send Accept: application/geo+json)"},
     )
+
+
+# ---- counts --------------------------------------------------------------------------------------------------------
+
+
+class CountsArgs(Schema):
+    group_by = ma.fields.String(
+        load_default="township",
+        validate=ma.validate.OneOf(list(GROUPS)),
+        metadata={"enum": list(GROUPS), "description": "the rows: one per township (default), village, cell, "
+                  "department or sector"},
+    )  # fmt: skip
+    from_ = Day(required=True, data_key="from", metadata={"description": "the period's first day, in the county"})
+    to = Day(required=True, metadata={"description": "the period's last day (included), in the county"})
+
+    @ma.validates_schema
+    def _in_order(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if "from_" in data and "to" in data and data["from_"] > data["to"]:
+            raise ma.ValidationError(coded("period-inverted", "from is on or before to"), "to")
+
+
+class FiguresSchema(Schema):
+    found = ma.fields.Integer(metadata={"description": "found in the period"})
+    closed = ma.fields.Integer(metadata={"description": "of those, closed (销号) by the period's end"})
+    open = ma.fields.Integer(metadata={"description": "of those, not closed by the period's end"})
+    overdue = ma.fields.Integer(metadata={"description": "of the open ones, past their deadline at the period's end"})
+    closed_on_time = ma.fields.Integer(metadata={"description": "of the closed ones, closed by their deadline"})
+    rectification_rate = ma.fields.Float(allow_none=True, metadata={"description": "closed / found (整改率)"})
+    on_time_rate = ma.fields.Float(allow_none=True, metadata={"description": "closed_on_time / closed"})
+
+
+class CountsGroupSchema(Schema):
+    township_id = ma.fields.Integer(allow_none=True)
+    village_id = ma.fields.Integer(allow_none=True)
+    cell_id = ma.fields.Integer(allow_none=True)
+    department_id = ma.fields.Integer(allow_none=True)
+    sector = ma.fields.String(allow_none=True)
+    code = ma.fields.String(allow_none=True, metadata={"description": "the unit's code (null: no unit)"})
+    name = ma.fields.String(allow_none=True)
+    general = ma.fields.Nested(FiguresSchema)
+    major = ma.fields.Nested(FiguresSchema)
+    all = ma.fields.Nested(FiguresSchema)
+
+
+class CountsSchema(Schema):
+    group_by = ma.fields.String()
+    start = ma.fields.DateTime(metadata={"description": "the period's first instant"})
+    end = ma.fields.DateTime(metadata={"description": "the instant after the period"})
+    items = ma.fields.List(ma.fields.Nested(CountsGroupSchema))
+    total = ma.fields.Nested(CountsGroupSchema, metadata={"description": "the caller's whole scope"})

@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("rectified_by_user_id", sa.Integer(), nullable=True),
         sa.Column("rectified_at", UTCDateTime(), nullable=True),
         sa.Column("closed_at", UTCDateTime(), nullable=True),
+        sa.Column("closed_on_time", sa.Boolean(), nullable=True),
         sa.Column("voided_at", UTCDateTime(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),

@@ -147,6 +147,8 @@ class Hazard(Audited, Base):
     rectified_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # closed by its deadline (the day, in the county; none set: rectified on the spot), decided when it closes
+    closed_on_time: Mapped[bool | None] = mapped_column(nullable=True)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

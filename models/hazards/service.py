@@ -304,6 +304,7 @@ def take_step(
         details = {"rectifier": rectifier}
     elif action is Action.ACCEPT:
         hazard.closed_at = now
+        hazard.closed_on_time = hazard.deadline is None or now.astimezone(county_zone()).date() <= hazard.deadline
     elif action is Action.VOID:
         hazard.voided_at = now
     before = hazard.status

@@ -79,6 +79,8 @@ RULES_BEYOND_SCHEMAS = frozenset(
         # position and sector; deadlines lie ahead; a major hazard's five implementations come before rectification
         "enterprise-not-found", "place-required", "sector-required", "position-required", "hazard-outside-scope",
         "deadline-in-past", "five-implementations-incomplete",
+        # a period's days in order (from <= to)
+        "period-inverted",
     }
 )  # fmt: skip
 

@@ -1,0 +1,134 @@
+"""The figures of the county's monthly report: hazards found over a period and what became of them, per township,
+village, cell, department or sector, general and major apart. Never commits.
+
+Over a period [start, end) (instants; the API takes days in the county), counting the hazards found in it, voided ones
+left out (recorded in error):
+
+- found: found in the period;
+- closed (rectified, 销号): of those, closed before the period's end;
+- open: of those, not closed by the period's end;
+- overdue: of the open ones, past their deadline at the period's end (the deadline as it stands now);
+- closed_on_time: of the closed ones, closed by their deadline (the day, in the county; rectified on the spot counts
+  as on time);
+- rectification_rate = closed / found, on_time_rate = closed_on_time / closed (null when nothing to divide by).
+
+A hazard counts once in its cell, village and township, so cells add up to their village, villages to their township
+and townships to the county: the rows of hazards with no cell (or no village, no township) are kept, with a null id,
+under their parent. By department, a hazard counts under each department that sees it (those do not add up to the
+county's total, when a sector has several departments).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from models.hazards.model import Hazard, HazardDepartment, Severity, Status
+from models.reads import read_rows
+from models.roles import Caller
+from models.scope import scope_clauses
+from models.territory.model import GridCell, Township, Village
+
+FIGURES = ("found", "closed", "open", "overdue", "closed_on_time")
+GROUPS = ("township", "village", "cell", "department", "sector")
+
+
+def _sum(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).cast(Integer)
+
+
+def _keys(group_by: str) -> list[Any]:
+    """The columns a row of this grouping is keyed by: the unit and the units above it."""
+    return {
+        "township": [Hazard.township_id.label("township_id")],
+        "village": [Hazard.village_id.label("village_id"), Hazard.township_id.label("township_id")],
+        "cell": [
+            Hazard.cell_id.label("cell_id"),
+            Hazard.village_id.label("village_id"),
+            Hazard.township_id.label("township_id"),
+        ],
+        "department": [HazardDepartment.department_id.label("department_id")],
+        "sector": [Hazard.sector.label("sector")],
+    }[group_by]
+
+
+def hazard_counts(
+    session: Session, *, caller: Caller, group_by: str, start: datetime, end: datetime, end_day: date
+) -> dict[str, Any]:
+    """Figures per group (see the module), each with `general`, `major` and `all`, and the `total` of the caller's
+    scope. `end_day`: the county's day at `end` (what a deadline is compared with)."""
+    if group_by not in GROUPS:
+        raise ValueError(group_by)
+    keys = _keys(group_by)
+    closed = and_(Hazard.closed_at.is_not(None), Hazard.closed_at < end)
+    figures = {
+        "found": func.count(),
+        "closed": _sum(closed),
+        "open": _sum(~closed),
+        "overdue": _sum(and_(~closed, Hazard.deadline.is_not(None), Hazard.deadline < end_day)),
+        "closed_on_time": _sum(and_(closed, Hazard.closed_on_time.is_(True))),
+    }
+    stmt = (
+        select(*keys, Hazard.severity.label("severity"), *[v.label(k) for k, v in figures.items()])
+        .where(
+            Hazard.found_at >= start,
+            Hazard.found_at < end,
+            Hazard.status != Status.VOIDED.value,
+            *scope_clauses(caller, Hazard),
+        )
+        .group_by(*keys, Hazard.severity)
+    )
+    if group_by == "department":
+        stmt = stmt.join(HazardDepartment, HazardDepartment.hazard_id == Hazard.id)
+    rows = read_rows(session, stmt)
+    key_names = [k.key for k in keys]
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    total = _empty()
+    for row in rows:
+        key = tuple(row[k] for k in key_names)
+        group = groups.setdefault(key, {**dict(zip(key_names, key, strict=True)), **_empty()})
+        for part in (group, total) if group_by != "department" else (group,):
+            for figure in FIGURES:
+                part[row["severity"]][figure] += row[figure]
+                part["all"][figure] += row[figure]
+    if group_by == "department":  # each hazard once, however many departments see it
+        total = hazard_counts(session, caller=caller, group_by="sector", start=start, end=end, end_day=end_day)["total"]
+    items = [_with_rates(g) for g in groups.values()]
+    _name(session, group_by, items)
+    items.sort(key=lambda g: (g.get("code") is None, g.get("code") or "", str(g.get(key_names[0]) or "")))
+    return {"items": items, "total": _with_rates(total)}
+
+
+def _empty() -> dict[str, dict[str, int]]:
+    return {part: dict.fromkeys(FIGURES, 0) for part in (Severity.GENERAL.value, Severity.MAJOR.value, "all")}
+
+
+def _with_rates(group: dict[str, Any]) -> dict[str, Any]:
+    for part in (Severity.GENERAL.value, Severity.MAJOR.value, "all"):
+        figures = group[part]
+        figures["rectification_rate"] = round(figures["closed"] / figures["found"], 4) if figures["found"] else None
+        figures["on_time_rate"] = round(figures["closed_on_time"] / figures["closed"], 4) if figures["closed"] else None
+    return group
+
+
+def _name(session: Session, group_by: str, items: list[dict[str, Any]]) -> None:
+    """Each row's unit by code and name (departments by code and name, sectors by their Chinese name)."""
+    from models.departments.model import Department, Sector
+
+    model, key, code = {
+        "township": (Township, "township_id", Township.code),
+        "village": (Village, "village_id", Village.code),
+        "cell": (GridCell, "cell_id", GridCell.code),
+        "department": (Department, "department_id", Department.code),
+        "sector": (Sector, "sector", Sector.code),
+    }[group_by]
+    wanted = {item[key] for item in items if item[key] is not None}
+    column = model.code if group_by == "sector" else model.id
+    names = {
+        row[0]: (row[1], row[2]) for row in session.execute(select(column, code, model.name).where(column.in_(wanted)))
+    }
+    for item in items:
+        item["code"], item["name"] = names.get(item[key], (None, None))
