@@ -32,6 +32,10 @@ def from_environment() -> dict:
         "IDEMPOTENCY_TTL_HOURS": int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24")),
         "IDEMPOTENCY_WAIT_SECONDS": float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "10")),
         "IDEMPOTENCY_LEASE_SECONDS": int(os.environ.get("IDEMPOTENCY_LEASE_SECONDS", "300")),
+        # Uploaded photos: where their bytes are kept (models/files.py: filesystem:<directory>), and how large one
+        # may be
+        "FILE_STORE": os.environ.get("FILE_STORE") or f"filesystem:{INSTANCE_DIR / 'files'}",
+        "PHOTO_MAX_BYTES": int(os.environ.get("PHOTO_MAX_BYTES", str(10 * 2**20))),
         # flask-smorest
         "API_TITLE": "Grid patrol API",
         "API_VERSION": "v1",

@@ -7,6 +7,7 @@ which also documents the 415; one `before_request` hook, registered after the ac
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,29 @@ def refuse_other_media_types() -> None:
     if _has_body() and not request.is_json:
         sent = request.mimetype or "no Content-Type"
         abort(415, message=f"{NOT_JSON} (this request sent {sent})")
+
+
+def upload(
+    max_bytes: Callable[[], int], not_multipart: str, too_large: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view that takes a file: a body that is not multipart/form-data is refused with 415 (`not_multipart`), one
+    over `max_bytes()` with 413 (`too_large`), before any of it is read (one sent without a length is cut off there).
+    No body at all is left to the schema (its file field is required)."""
+
+    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            limit = max_bytes()
+            request.max_content_length = limit
+            if (request.content_length or 0) > limit:
+                abort(413, message=too_large)
+            if request.content_length and request.mimetype != "multipart/form-data":
+                abort(415, message=f"{not_multipart} (this request sent {request.mimetype or 'no Content-Type'})")
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def register(app: Flask) -> None:

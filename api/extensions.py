@@ -165,6 +165,9 @@ class ProblemSchema(Schema):
         ma.fields.String(),
         metadata={"description": "five-implementations-incomplete: the parts of the plan not yet given"},
     )
+    hazard_numbers = ma.fields.List(
+        ma.fields.String(), metadata={"description": "open-major-hazards: the numbers of the major hazards still open"}
+    )
     current_etag = ma.fields.String(
         metadata={"description": "412 on a cell's team: the team's current ETag (send it quoted as If-Match)"}
     )

@@ -353,3 +353,34 @@ def position_field(**kwargs: Any) -> ma.fields.Nested:
         metadata={"description": "lon and lat, with the coordinate system they are in (default wgs84)"},
         **kwargs,
     )
+
+
+_LON = r"-?(?:180(?:\.0{1,17})?|(?:1[0-7][0-9]|[0-9]{1,2})(?:\.[0-9]{1,17})?)"
+_LAT = r"-?(?:90(?:\.0{1,17})?|[0-8]?[0-9](?:\.[0-9]{1,17})?)"
+BBOX_PATTERN = rf"\A{_LON},{_LAT},{_LON},{_LAT}\Z"
+
+
+def _a_box(value: str) -> None:
+    try:
+        west, south, east, north = map(float, value.split(","))
+    except ValueError:
+        return  # not a box at all: the pattern says so
+
+    if west > east or south > north:
+        raise ma.ValidationError(
+            coded("bbox-inverted", "bbox is west,south,east,north: west <= east and south <= north")
+        )
+
+
+def bbox_field() -> ma.fields.String:
+    """A map's view: west,south,east,north in WGS-84 degrees, in that order (the view parses it)."""
+    return ma.fields.String(
+        required=True,
+        validate=[
+            ma.validate.Regexp(
+                BBOX_PATTERN, error=coded("bbox-format", "bbox is west,south,east,north in WGS-84 degrees")
+            ),
+            _a_box,
+        ],
+        metadata={"example": "113.0,28.0,113.05,28.03", "description": "west,south,east,north, WGS-84 degrees"},
+    )

@@ -8,6 +8,9 @@ import orjson
 from flask import Response, request, url_for
 
 GEOJSON = "application/geo+json"
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BINARY = {"type": "string", "format": "binary"}  # the schema of a file answered
 _PLAIN_JSON = frozenset({"", "*/*", "application/json"})
 
 

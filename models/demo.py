@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from geo.tiling import blob, voronoi_split
 from models.accounts.service import create_user
 from models.demo_enterprises import load_demo_enterprises
+from models.demo_hazards import load_demo_hazards
+from models.files import FileStore
 from models.people import AssignmentRole
 from models.people.officers import create_officer
 from models.people.service import assign
@@ -121,6 +123,8 @@ def load_demo_county(
     if_empty: bool = False,
     people: bool = True,
     enterprises: int = 5000,
+    hazards: int = 2000,
+    photos: FileStore | None = None,
     password: str = DEMO_PASSWORD,
 ) -> dict[str, int] | None:
     """Load `plan_county(...)` through the service functions, so the demo obeys every rule the API enforces.
@@ -128,7 +132,9 @@ def load_demo_county(
     With `enterprises`, the county's departments and that many enterprises (see `models.demo_enterprises`). With
     `people`, also officers (two or three per village), their assignments with a past handover, a few cells left
     without an owner, and one user account per role (see DEMO_ACCOUNTS, all with `password`; the department account
-    belongs to the first department, the 应急管理局).
+    belongs to the first department, the 应急管理局). With `hazards`, enterprises and people, that many hazards in the
+    ledger, each with its signed steps (see `models.demo_hazards`); `photos` is the file store their photos go to
+    (without one, none is rectified on the spot: that step rests on a photo).
     With `if_empty`, nothing happens (and None is returned) when the database already holds townships.
     """
     has_townships = session.scalar(select(func.count()).select_from(Township))
@@ -161,6 +167,8 @@ def load_demo_county(
         counts |= placed
     if people:
         counts |= _load_people(session, random.Random(seed + 1), cells_of, ids, password, department_id)
+    if hazards and enterprises and people:
+        counts |= load_demo_hazards(session, seed=seed + 3, count=hazards, photos=photos)
     # Fresh statistics: planned on the empty tables, "cells without an owner" took 100 ms on PostgreSQL, not 1 ms.
     session.execute(text("ANALYZE"))
     session.commit()

@@ -66,7 +66,8 @@ def river_line(centre: tuple[float, float], rng: random.Random) -> LineString:
     return LineString(points)
 
 
-def _inside(area: BaseGeometry, rng: random.Random) -> tuple[float, float]:
+def point_inside(area: BaseGeometry, rng: random.Random) -> tuple[float, float]:
+    """A random point inside `area` (its representative point if a hundred draws miss it)."""
     minx, miny, maxx, maxy = area.bounds
     for _ in range(100):
         lon, lat = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
@@ -105,7 +106,7 @@ def load_demo_enterprises(session: Session, *, seed: int, count: int, centre: tu
     for n in range(count):
         sector = rng.choices(sectors, weights)[0]
         if n < len(cells):
-            lon, lat = _inside(cells[n], rng)
+            lon, lat = point_inside(cells[n], rng)
         elif sector in ("hazardous_chemicals", "waterway_transport") and rng.random() < 0.6:
             along = river.interpolate(rng.random(), normalized=True)  # 临江临河: by the river
             lon, lat = along.x + rng.gauss(0, 0.004), along.y + rng.gauss(0, 0.004)

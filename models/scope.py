@@ -18,7 +18,7 @@ from models.accounts.model import User
 from models.departments.model import Department, Sector
 from models.enterprises.model import Enterprise, EnterpriseDepartment
 from models.errors import NotFound
-from models.hazards.model import Hazard, HazardDepartment
+from models.hazards.model import EnforcementDocument, Hazard, HazardDepartment
 from models.people.model import GridAssignment, Officer
 from models.roles import Caller, Role
 from models.territory.model import GridCell, Township, Village
@@ -88,6 +88,7 @@ _OFFICER_RULES: dict[type, Callable[[Caller, Select], ColumnElement[bool]]] = {
     User: lambda caller, cells: User.id == bindparam("scope_user_id", caller.user_id),
     Enterprise: lambda caller, cells: Enterprise.cell_id.in_(cells),
     Hazard: lambda caller, cells: Hazard.cell_id.in_(cells),
+    EnforcementDocument: lambda caller, cells: EnforcementDocument.cell_id.in_(cells),
 }
 
 
@@ -118,6 +119,15 @@ _DEPARTMENT_RULES: dict[type, Callable[[Caller], ColumnElement[bool] | None]] = 
         Hazard.id.in_(
             select(HazardDepartment.hazard_id).where(
                 HazardDepartment.department_id == bindparam("scope_department_id", caller.department_id)
+            )
+        ),
+    ),
+    # the documents it issued, and those issued to the enterprises it supervises
+    EnforcementDocument: lambda caller: or_(
+        EnforcementDocument.department_id == bindparam("scope_department_id", caller.department_id),
+        EnforcementDocument.enterprise_id.in_(
+            select(EnterpriseDepartment.enterprise_id).where(
+                EnterpriseDepartment.department_id == bindparam("scope_department_id", caller.department_id)
             )
         ),
     ),

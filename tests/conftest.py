@@ -123,7 +123,9 @@ def app(request: pytest.FixtureRequest, _resources: ExitStack) -> Iterator[Flask
     else:
         raise ValueError(f"unknown backend {request.param!r}")
     epochs = _resources.enter_context(tempfile.TemporaryDirectory(prefix="gridpatrol-epochs-"))
-    app = create_app({"DATABASE_URL": url, "TESTING": True, "PASSWORD_HASH_COST": "fast", "CALLER_CACHE_DIR": epochs})
+    files = _resources.enter_context(tempfile.TemporaryDirectory(prefix="gridpatrol-files-"))
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "PASSWORD_HASH_COST": "fast", "CALLER_CACHE_DIR": epochs,
+                      "FILE_STORE": f"filesystem:{files}"})  # fmt: skip
     app.test_client_class = SpecCheckedClient
     upgrade(db.engine(app))
     yield app

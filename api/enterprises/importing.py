@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, request
+from flask import Response
 from flask.views import MethodView
-from flask_smorest import abort
 from flask_smorest.fields import Upload
 
+from api import content
 from api.auth import current_caller
 from api.db import db
 from api.enterprises.resources import enterprises
 from api.extensions import Schema
-from api.responses import json_response
+from api.responses import BINARY, CSV, XLSX, json_response
 from models.enterprises.importing import OUTCOMES, import_enterprises
 from models.enterprises.ledger import read_ledger, template_csv, template_xlsx
 from models.roles import MANAGERS
 
 MAX_BYTES = 10 * 2**20  # 10 MB: some 100,000 rows of CSV, far more than a county's ledger
 MAX_ROWS = 50_000
-CSV = "text/csv"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_BINARY = {"type": "string", "format": "binary"}
 IMPORT_NOTE = "A township leader: the enterprises of their own township (rows elsewhere are refused)."
 
 
@@ -95,21 +90,9 @@ class TemplateArgs(Schema):
 NOT_MULTIPART = "the file goes in a multipart/form-data body, field `file` (curl -F file=@ledger.xlsx)"
 
 
-def upload(func: Callable[..., Any]) -> Callable[..., Any]:
-    """A file upload: a body that is not multipart/form-data is refused with 415 (as `api.content` refuses a body
-    that is not JSON elsewhere), one over `MAX_BYTES` with 413, before any of it is read (one sent without a length
-    is cut off there). No body at all is left to the schema (`file` is required)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        request.max_content_length = MAX_BYTES
-        if (request.content_length or 0) > MAX_BYTES:
-            abort(413, message=f"the upload is over {MAX_BYTES // 2**20} MB: split the file into several")
-        if request.content_length and request.mimetype != "multipart/form-data":
-            abort(415, message=f"{NOT_MULTIPART} (this request sent {request.mimetype or 'no Content-Type'})")
-        return func(*args, **kwargs)
-
-    return wrapper
+upload = content.upload(
+    lambda: MAX_BYTES, NOT_MULTIPART, f"the upload is over {MAX_BYTES // 2**20} MB: split the file into several"
+)
 
 
 @enterprises.route("/import")
@@ -141,8 +124,8 @@ class EnterpriseImport(MethodView):
 class EnterpriseImportTemplate(MethodView):
     @enterprises.access(*MANAGERS, note=IMPORT_NOTE)
     @enterprises.query(TemplateArgs)
-    @enterprises.response(200, _BINARY, content_type=CSV, description="the template as CSV")
-    @enterprises.alt_response(200, schema=_BINARY, content_type=XLSX, success=True, description="as .xlsx")
+    @enterprises.response(200, BINARY, content_type=CSV, description="the template as CSV")
+    @enterprises.alt_response(200, schema=BINARY, content_type=XLSX, success=True, description="as .xlsx")
     def get(self, format: str) -> Any:  # noqa: A002
         """Download the ledger's template
 

@@ -12,6 +12,7 @@ from api.extensions import PatchSchema, Schema
 from api.fields import (
     Day,
     ReferenceGeometry,
+    bbox_field,
     coord_system_field,
     id_field,
     lat_field,
@@ -227,28 +228,9 @@ class NearestArgs(_AtPoint):
     )
 
 
-_LON = r"-?(?:180(?:\.0{1,17})?|(?:1[0-7][0-9]|[0-9]{1,2})(?:\.[0-9]{1,17})?)"
-_LAT = r"-?(?:90(?:\.0{1,17})?|[0-8]?[0-9](?:\.[0-9]{1,17})?)"
-_BBOX_PATTERN = rf"\A{_LON},{_LAT},{_LON},{_LAT}\Z"
-
-
 class InBoxArgs(CursorArgs, EnterpriseFilterArgs):
-    bbox = ma.fields.String(
-        required=True,
-        validate=ma.validate.Regexp(
-            _BBOX_PATTERN, error=coded("bbox-format", "bbox is west,south,east,north in WGS-84 degrees")
-        ),
-        metadata={"example": "113.0,28.0,113.05,28.03", "description": "west,south,east,north, WGS-84 degrees"},
-    )
+    bbox = bbox_field()
     page_size = PageSize(cap=MAP_PAGE_CAP)
-
-    @ma.validates("bbox")
-    def _a_box(self, value: str, **_kwargs: Any) -> None:
-        west, south, east, north = map(float, value.split(","))
-        if west > east or south > north:
-            raise ma.ValidationError(
-                coded("bbox-inverted", "bbox is west,south,east,north: west <= east and south <= north")
-            )
 
 
 class NearGeometryArgs(CursorArgs, EnterpriseFilterArgs):

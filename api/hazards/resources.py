@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 
 from api.auth import current_caller
@@ -13,15 +15,17 @@ from api.db import db
 from api.extensions import Blueprint
 from api.hazards import schemas as s
 from api.pagination import list_answer, split_paging
-from api.responses import GEOJSON, json_or_features, json_response, record_response
+from api.responses import BINARY, CSV, GEOJSON, XLSX, json_or_features, json_response, record_response
 from api.territory.schemas import FeatureCollectionSchema
 from models.base import county_today, county_zone
 from models.hazards.counts import hazard_counts
+from models.hazards.ledger import ledger_csv, ledger_rows, ledger_xlsx
 from models.hazards.model import FIVE_IMPLEMENTATIONS, Action
 from models.hazards.queries import hazard_listing, hazard_row, hazard_steps, is_overdue
+from models.hazards.report import correct_hazard, report_hazard
 from models.hazards.rules import ACTION_ROLES, missing_implementations, next_actions
-from models.hazards.service import plan_hazard, report_hazard, take_step
-from models.roles import ALL_ROLES
+from models.hazards.service import plan_hazard, take_step
+from models.roles import ALL_ROLES, SYSTEM
 
 READ_NOTE = (
     "Each within their scope: the whole county; a township, its own hazards; a grid officer, those in their cells; "
@@ -54,8 +58,10 @@ def hazard_dict(row: dict[str, Any], today: Any = None) -> dict[str, Any]:
     return row
 
 
-def hazard_response(hazard_id: int, status: int = 200) -> Any:
-    row = hazard_row(db.session(), caller=current_caller(), hazard_id=hazard_id)
+def hazard_response(hazard_id: int, status: int = 200, *, as_written: bool = False) -> Any:
+    """The hazard as the caller sees it; `as_written`: as the caller's own step left it, even when that step took
+    it out of their scope (a department sending a referral back), rather than a 404 after a write that succeeded."""
+    row = hazard_row(db.session(), caller=SYSTEM if as_written else current_caller(), hazard_id=hazard_id)
     return record_response(hazard_dict(row), status, endpoint="hazards.HazardItem", hazard_id=hazard_id)
 
 
@@ -104,6 +110,28 @@ class Hazards(MethodView):
         return hazard_response(hazard.id, 201)
 
 
+@hazards.route("/ledger")
+class HazardLedger(MethodView):
+    @hazards.access(*ALL_ROLES, note=READ_NOTE)
+    @hazards.query(s.LedgerArgs)
+    @hazards.response(200, BINARY, content_type=XLSX, description="the ledger as .xlsx")
+    @hazards.alt_response(200, schema=BINARY, content_type=CSV, success=True, description="as CSV")
+    def get(self, format: str, **filters: Any) -> Any:  # noqa: A002
+        """Download the ledger (隐患台账)
+
+        Every hazard of the filters (those of the list) in the caller's scope, newest found first, one row each,
+        with Chinese column headers, times in the county's zone, the five implementations, and every signed step in
+        the last column ("签名记录", one line per step). The .xlsx holds the register of major hazards on a second
+        sheet. At most 200,000 rows.
+        """
+        rows, major = ledger_rows(db.session(), caller=current_caller(), **filters)
+        body, mimetype = (
+            (ledger_xlsx(rows, major), XLSX) if format == "xlsx" else (ledger_csv(rows), f"{CSV}; charset=utf-8")
+        )
+        disposition = f'attachment; filename="hazard-ledger-{county_today().isoformat()}.{format}"'
+        return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})
+
+
 @hazards.route("/counts")
 class HazardCounts(MethodView):
     @hazards.access(*ALL_ROLES, note="Each within their scope (a township leader: their township's rows).")
@@ -138,6 +166,25 @@ class HazardItem(MethodView):
 
         With `next_actions`, the steps its state allows now.
         """
+        return hazard_response(hazard_id)
+
+    @hazards.access(*_who(Action.PLAN), note="In their scope.")
+    @hazards.arguments(s.HazardPatchSchema)
+    @hazards.response(200, s.HazardSchema)
+    @hazards.if_match()
+    @hazards.problem(404, "no such hazard in your scope")
+    @hazards.problem(409, "its rectification has started: it is no longer corrected")
+    def patch(self, data: dict[str, Any], hazard_id: int) -> Any:
+        """Correct a reported hazard
+
+        What was reported (description, kind, severity, source, sector, place description, position) may be
+        corrected while the hazard is still `reported` (409 `hazard-not-correctable` after): a general hazard that
+        review finds major, a better position (its place is derived again; its number stays). Every change is in
+        the audit trail (`entity_type=hazards`).
+        """
+        position = data.pop("position", None) or {}
+        correct_hazard(db.session(), caller=current_caller(), hazard_id=hazard_id,
+                       expected_version=expected_version(), **position, **data)  # fmt: skip
         return hazard_response(hazard_id)
 
 
@@ -183,19 +230,19 @@ class HazardPlan(MethodView):
         return hazard_response(hazard_id)
 
 
-def _step_view(action: Action, schema: type, path: str, summary: str, doc: str, note: str) -> None:
-    """A route that takes one step of a hazard's life (POST, If-Match, Idempotency-Key)."""
+def step_view(
+    action: Action, schema: type, path: str, summary: str, doc: str, note: str, run: Callable[..., Any] | None = None
+) -> None:
+    """A route that takes one step of a hazard (POST, If-Match, Idempotency-Key): `run(session, caller=,
+    hazard_id=, expected_version=, **body)`, by default the step between states (`take_step`)."""
 
     def post(self: Any, data: dict[str, Any], hazard_id: int) -> Any:
-        take_step(
-            db.session(),
-            caller=current_caller(),
-            hazard_id=hazard_id,
-            action=action,
-            expected_version=expected_version(),
-            **data,
-        )
-        return hazard_response(hazard_id)
+        session, caller, version = db.session(), current_caller(), expected_version()
+        if run is None:
+            take_step(session, caller=caller, hazard_id=hazard_id, action=action, expected_version=version, **data)
+        else:
+            run(session, caller=caller, hazard_id=hazard_id, expected_version=version, **data)
+        return hazard_response(hazard_id, as_written=action is Action.RETURN_REFERRAL)
 
     post.__doc__ = f"{summary}\n\n{doc}"
     view = hazards.access(*_who(action), note=note)(
@@ -217,7 +264,7 @@ def _step_view(action: Action, schema: type, path: str, summary: str, doc: str, 
     hazards.route(f"/<int:hazard_id>/{path}")(type(name, (MethodView,), {"post": view}))
 
 
-_step_view(
+step_view(
     Action.START_RECTIFICATION,
     s.StartRectificationSchema,
     "rectification",
@@ -226,7 +273,7 @@ _step_view(
     "implementations complete (422 `five-implementations-incomplete`, with `missing`).",
     "In their scope.",
 )
-_step_view(
+step_view(
     Action.RECTIFY_ON_THE_SPOT,
     s.RectifiedSchema,
     "on-the-spot-rectification",
@@ -234,7 +281,7 @@ _step_view(
     "reported → pending_acceptance, for a general hazard put right at once; signed by the caller as the rectifier.",
     "In their scope.",
 )
-_step_view(
+step_view(
     Action.RECTIFIED,
     s.RectifiedSchema,
     "rectified",
@@ -242,7 +289,7 @@ _step_view(
     "rectifying → pending_acceptance; signed by the caller as the rectifier, naming who did the work.",
     "In their scope.",
 )
-_step_view(
+step_view(
     Action.ACCEPT,
     s.AcceptSchema,
     "acceptance",
@@ -252,7 +299,7 @@ _step_view(
     "`major-acceptor-required`).",
     "In their scope; a major hazard: the county administrator or department staff.",
 )
-_step_view(
+step_view(
     Action.REJECT,
     s.RejectSchema,
     "rejection",
@@ -260,7 +307,7 @@ _step_view(
     "pending_acceptance → rectifying, with the reason and a re-check deadline; the same signers as acceptance.",
     "In their scope; a major hazard: the county administrator or department staff.",
 )
-_step_view(
+step_view(
     Action.VOID,
     s.VoidSchema,
     "void",
@@ -268,5 +315,3 @@ _step_view(
     "Recorded in error: any open state → voided, with the reason. Never deleted.",
     "A township leader in their township; the county administrator.",
 )
-
-BLUEPRINTS = (hazards,)

@@ -5,13 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask_smorest.fields import Upload
 
 from api.departments.schemas import sector_code
+from api.enterprises.schemas import PlaceSchema
 from api.errors import coded
-from api.extensions import Schema
-from api.fields import Day, Instant, id_field, position_field, text_field
-from api.pagination import CursorArgs, CursorMetaSchema
-from api.territory.schemas import PointSchema
+from api.extensions import PatchSchema, Schema
+from api.fields import (
+    Day,
+    Instant,
+    bbox_field,
+    coord_system_field,
+    id_field,
+    lat_field,
+    lon_field,
+    position_field,
+    text_field,
+)
+from api.pagination import CursorArgs, CursorMetaSchema, PageSize
+from api.territory.schemas import FeatureCollectionBase, PointSchema
 from models.hazards.counts import GROUPS
 from models.hazards.model import Action, Kind, Severity, Source, Status
 
@@ -68,6 +80,21 @@ class HazardSchema(Schema):
     overdue = ma.fields.Boolean(metadata={"description": "open and past its deadline (a day in the county)"})
     responsible_person = ma.fields.String(allow_none=True, metadata={"description": "整改责任人"})
     five_implementations = ma.fields.Nested(FiveImplementationsOutSchema)
+    referred_department_id = ma.fields.Integer(allow_none=True, metadata={"description": "移交: referred to"})
+    referral_status = ma.fields.String(
+        allow_none=True, metadata={"enum": ["pending", "accepted", "returned", None], "description": "the referral"}
+    )
+    interim_measures = ma.fields.String(allow_none=True, metadata={"description": "临时性保障措施, the latest"})
+    extension_deadline = ma.fields.Date(
+        allow_none=True, metadata={"description": "a pending extension request's new deadline"}
+    )
+    listed_level = ma.fields.String(
+        allow_none=True, metadata={"enum": ["county", "city", "province", None], "description": "挂牌督办 by"}
+    )
+    listed_by = ma.fields.String(allow_none=True, metadata={"description": "the supervising body"})
+    listed_document = ma.fields.String(allow_none=True, metadata={"description": "its document number"})
+    listed_on = ma.fields.Date(allow_none=True)
+    listing_lifted_at = ma.fields.DateTime(allow_none=True, metadata={"description": "lifted when the hazard closed"})
     rectified_by_user_id = ma.fields.Integer(allow_none=True, metadata={"description": "who signed the rectification"})
     rectified_at = ma.fields.DateTime(allow_none=True)
     closed_at = ma.fields.DateTime(allow_none=True, metadata={"description": "销号"})
@@ -116,24 +143,45 @@ class HazardReportSchema(Schema):
     comment = text_field(2000, example="现场检查发现")
 
 
+class HazardPatchSchema(PatchSchema):
+    description = text_field(2000, example="2号储罐区可燃气体报警仪失效")
+    kind = _enum(Kind)
+    severity = _enum(Severity)
+    source = _enum(Source)
+    sector = sector_code()
+    place_description = text_field(200, allow_none=True, example="G107国道青山桥下")
+    position = position_field()
+
+
 class StartRectificationSchema(Schema):
     deadline = Day(required=True, metadata={"description": "整改期限: today or later, in the county"})
     responsible_person = text_field(100, required=True, example="李厂长")
     comment = text_field(2000, example="下达整改通知，限期整改")
 
 
+def photo_ids(description: str) -> ma.fields.List:
+    return ma.fields.List(
+        id_field(),
+        validate=ma.validate.Length(max=20, error=coded("invalid", "at most 20 photos")),
+        metadata={"maxItems": 20, "description": description},
+    )
+
+
 class RectifiedSchema(Schema):
     rectifier = text_field(100, required=True, example="李厂长", description="who did the work (整改人)")
     comment = text_field(2000, required=True, example="已更换报警仪并校验合格")
+    photo_ids = photo_ids("photos of the hazard (uploaded before) the step rests on; on the spot, at least one")
 
 
 class AcceptSchema(Schema):
     comment = text_field(2000, required=True, example="复核合格，同意销号")
+    photo_ids = photo_ids("photos of the hazard (uploaded before) the acceptance rests on")
 
 
 class RejectSchema(Schema):
     comment = text_field(2000, required=True, example="报警仪未校验", description="why it is not accepted")
     deadline = Day(required=True, metadata={"description": "the re-check deadline (复查): today or later"})
+    photo_ids = photo_ids("photos of the hazard (uploaded before) the refusal rests on")
 
 
 class VoidSchema(Schema):
@@ -144,7 +192,9 @@ class HazardPlanSchema(FiveImplementationsSchema):
     comment = text_field(2000, example="五落实方案经企业主要负责人签字")
 
 
-class HazardListArgs(CursorArgs):
+class HazardFilterArgs(Schema):
+    """The filters of every hazard question."""
+
     status = _enum(Status)
     severity = _enum(Severity)
     source = _enum(Source)
@@ -157,12 +207,26 @@ class HazardListArgs(CursorArgs):
     department_id = id_field(metadata={"description": "seen by this department"})
     number = ma.fields.String(validate=ma.validate.Length(min=1, max=30), metadata={"example": "430199101-2026-0007"})
     overdue = ma.fields.Boolean(metadata={"description": "true: open and past its deadline; false: the others"})
+    listed = ma.fields.Boolean(metadata={"description": "true: under listed supervision (挂牌督办), now or before"})
+    referred_department_id = id_field(metadata={"description": "referred (移交) to this department"})
     found_from = Instant(metadata={"description": "found at or after"})
     found_before = Instant(metadata={"description": "found before"})
+
+
+class HazardListArgs(CursorArgs, HazardFilterArgs):
     format = ma.fields.String(
         validate=ma.validate.OneOf(["json", "geojson"]),
         metadata={"description": "geojson: a FeatureCollection (or send Accept: application/geo+json)"},
     )
+
+
+class LedgerArgs(HazardFilterArgs):
+    format = ma.fields.String(
+        load_default="xlsx",
+        validate=ma.validate.OneOf(["xlsx", "csv"]),
+        metadata={"enum": ["xlsx", "csv"], "description": "xlsx (default: the ledger, and the major hazards on a "
+                  "second sheet) or csv (UTF-8 with BOM: the ledger)"},
+    )  # fmt: skip
 
 
 # ---- counts --------------------------------------------------------------------------------------------------------
@@ -194,6 +258,13 @@ class FiguresSchema(Schema):
     on_time_rate = ma.fields.Float(allow_none=True, metadata={"description": "closed_on_time / closed"})
 
 
+class DocumentFiguresSchema(Schema):
+    rectification_order = ma.fields.Integer(metadata={"description": "rectification orders issued (整改指令书)"})
+    suspension_order = ma.fields.Integer(metadata={"description": "suspensions ordered (责令停产停业整顿)"})
+    resumption_acceptance = ma.fields.Integer(metadata={"description": "resumptions accepted (复工验收)"})
+    closure = ma.fields.Integer(metadata={"description": "closures (关闭取缔)"})
+
+
 class CountsGroupSchema(Schema):
     township_id = ma.fields.Integer(allow_none=True)
     village_id = ma.fields.Integer(allow_none=True)
@@ -205,6 +276,9 @@ class CountsGroupSchema(Schema):
     general = ma.fields.Nested(FiguresSchema)
     major = ma.fields.Nested(FiguresSchema)
     all = ma.fields.Nested(FiguresSchema)
+    documents = ma.fields.Nested(
+        DocumentFiguresSchema, metadata={"description": "enforcement documents issued in the period, by kind"}
+    )
 
 
 class CountsSchema(Schema):
@@ -213,3 +287,123 @@ class CountsSchema(Schema):
     end = ma.fields.DateTime(metadata={"description": "the instant after the period"})
     items = ma.fields.List(ma.fields.Nested(CountsGroupSchema))
     total = ma.fields.Nested(CountsGroupSchema, metadata={"description": "the caller's whole scope"})
+
+
+# ---- the steps beside the states -----------------------------------------------------------------------------------
+
+
+class ReferSchema(Schema):
+    department_id = id_field(metadata={"description": "default: the department supervising its enterprise or sector"})
+    comment = text_field(2000, required=True, example="涉及危化品储存，移交县应急管理局依法处理", description="why")
+
+
+class ReferralAnswerSchema(Schema):
+    comment = text_field(2000, required=True, example="已接收，安排执法人员现场核查")
+
+
+class InterimMeasuresSchema(Schema):
+    measures = text_field(2000, required=True, example="设置警戒区，停用2号储罐，专人24小时值守")
+
+
+class ExtensionRequestSchema(Schema):
+    deadline = Day(required=True, metadata={"description": "the new deadline asked for: later than the present one"})
+    comment = text_field(2000, required=True, example="更换阀门需厂家供货，申请延期15天", description="why")
+
+
+class ExtensionAnswerSchema(Schema):
+    comment = text_field(2000, required=True, example="同意延期")
+
+
+class ListingSchema(Schema):
+    level = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(["county", "city", "province"]),
+        metadata={"enum": ["county", "city", "province"], "description": "挂牌督办 by the county, city or province"},
+    )
+    body = text_field(100, required=True, example="县安全生产委员会", description="the supervising body")
+    document_number = text_field(60, required=True, example="县安委〔2026〕3号")
+    listed_on = Day(required=True, metadata={"description": "today or earlier"})
+    comment = text_field(2000, example="列为县级挂牌督办重大隐患")
+
+
+class SupervisionVisitSchema(Schema):
+    visited_on = Day(required=True, metadata={"description": "today or earlier"})
+    visited_by = text_field(200, required=True, example="县安委办 张主任、县应急管理局 李科长")
+    findings = text_field(2000, required=True, example="整改措施落实到位，临时管控有效")
+
+
+# ---- photos --------------------------------------------------------------------------------------------------------
+
+
+class PhotoUploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "a JPEG, PNG, WebP or HEIC image"})
+
+
+class PhotoSchema(Schema):
+    id = ma.fields.Integer()
+    hazard_id = ma.fields.Integer()
+    step_id = ma.fields.Integer(allow_none=True, metadata={"description": "the step that rests on it, if any yet"})
+    content_type = ma.fields.String(metadata={"example": "image/jpeg"})
+    size = ma.fields.Integer(metadata={"description": "bytes"})
+    sha256 = ma.fields.String()
+    uploaded_by_user_id = ma.fields.Integer(allow_none=True)
+    uploaded_at = ma.fields.DateTime()
+
+
+class PhotosSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(PhotoSchema), metadata={"description": "oldest first"})
+
+
+# ---- by place --------------------------------------------------------------------------------------------------------
+
+MAX_RADIUS_M = 50_000
+MAP_PAGE_CAP = 1000
+
+
+class HazardsWithinRadiusArgs(HazardFilterArgs):
+    lon = lon_field()
+    lat = lat_field()
+    coord_system = coord_system_field()
+    radius_m = ma.fields.Float(
+        load_default=500.0,
+        allow_nan=False,
+        validate=ma.validate.Range(
+            0, MAX_RADIUS_M, error=coded("radius-out-of-range", f"radius_m: 0 to {MAX_RADIUS_M} metres")
+        ),
+        metadata={"description": f"geodesic metres, at most {MAX_RADIUS_M} (default 500)"},
+    )
+    limit = ma.fields.Integer(
+        load_default=50,
+        validate=ma.validate.Range(1, 500, error=coded("invalid", "limit: 1 to 500")),
+        metadata={"description": "at most this many, the nearest (default 50, at most 500); `truncated` says if more"},
+    )
+    format = ma.fields.String(
+        validate=ma.validate.OneOf(["json", "geojson"]),
+        metadata={"description": "geojson: a FeatureCollection (or send Accept: application/geo+json)"},
+    )
+
+
+class HazardsInBoxArgs(CursorArgs, HazardFilterArgs):
+    bbox = bbox_field()
+    page_size = PageSize(cap=MAP_PAGE_CAP)
+    format = ma.fields.String(
+        validate=ma.validate.OneOf(["json", "geojson"]),
+        metadata={"description": "geojson: a FeatureCollection (or send Accept: application/geo+json)"},
+    )
+
+
+class HazardWithDistanceSchema(HazardSchema):
+    distance_m = ma.fields.Float(metadata={"description": "geodesic metres from the point asked about"})
+
+
+class HazardsNearbySchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(HazardWithDistanceSchema), metadata={"description": "nearest first"})
+    position = ma.fields.Nested(PlaceSchema, metadata={"description": "the point asked about, in WGS-84"})
+    truncated = ma.fields.Boolean(metadata={"description": "more lie within the radius than `limit`"})
+
+
+class HazardsNearbyFeaturesSchema(FeatureCollectionBase):
+    """The hazards near a point as a GeoJSON FeatureCollection, nearest first."""
+
+    position = ma.fields.Nested(PlaceSchema, metadata={"description": "the point asked about, in WGS-84"})
+    truncated = ma.fields.Boolean(metadata={"description": "more lie within the radius than `limit`"})

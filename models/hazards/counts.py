@@ -10,7 +10,9 @@ left out (recorded in error):
 - overdue: of the open ones, past their deadline at the period's end (the deadline as it stands now);
 - closed_on_time: of the closed ones, closed by their deadline (the day, in the county; rectified on the spot counts
   as on time);
-- rectification_rate = closed / found, on_time_rate = closed_on_time / closed (null when nothing to divide by).
+- rectification_rate = closed / found, on_time_rate = closed_on_time / closed (null when nothing to divide by);
+- documents: the enforcement documents issued in the period (by the day issued), by kind: rectification orders,
+  suspensions ordered, resumptions accepted, closures.
 
 A hazard counts once in its cell, village and township, so cells add up to their village, villages to their township
 and townships to the county: the rows of hazards with no cell (or no village, no township) are kept, with a null id,
@@ -26,10 +28,12 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from models.hazards.model import Hazard, HazardDepartment, Severity, Status
+from models.base import county_zone
+from models.enterprises.model import Enterprise
+from models.hazards.model import DocumentKind, EnforcementDocument, Hazard, HazardDepartment, Severity, Status
 from models.reads import read_rows
 from models.roles import Caller
-from models.scope import scope_clauses
+from models.scope import scope_clauses, scope_values
 from models.territory.model import GridCell, Township, Village
 
 FIGURES = ("found", "closed", "open", "overdue", "closed_on_time")
@@ -83,7 +87,7 @@ def hazard_counts(
     )
     if group_by == "department":
         stmt = stmt.join(HazardDepartment, HazardDepartment.hazard_id == Hazard.id)
-    rows = read_rows(session, stmt)
+    rows = read_rows(session, stmt, scope_values(caller))
     key_names = [k.key for k in keys]
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     total = _empty()
@@ -94,6 +98,7 @@ def hazard_counts(
             for figure in FIGURES:
                 part[row["severity"]][figure] += row[figure]
                 part["all"][figure] += row[figure]
+    _count_documents(session, caller, group_by, start.astimezone(county_zone()).date(), end_day, groups, total)
     if group_by == "department":  # each hazard once, however many departments see it
         total = hazard_counts(session, caller=caller, group_by="sector", start=start, end=end, end_day=end_day)["total"]
     items = [_with_rates(g) for g in groups.values()]
@@ -102,8 +107,55 @@ def hazard_counts(
     return {"items": items, "total": _with_rates(total)}
 
 
-def _empty() -> dict[str, dict[str, int]]:
-    return {part: dict.fromkeys(FIGURES, 0) for part in (Severity.GENERAL.value, Severity.MAJOR.value, "all")}
+def _empty() -> dict[str, Any]:
+    parts: dict[str, Any] = {
+        p: dict.fromkeys(FIGURES, 0) for p in (Severity.GENERAL.value, Severity.MAJOR.value, "all")
+    }
+    return {**parts, "documents": {kind.value: 0 for kind in DocumentKind}}
+
+
+def _count_documents(
+    session: Session,
+    caller: Caller,
+    group_by: str,
+    first_day: date,
+    end_day: date,
+    groups: dict[tuple[Any, ...], dict[str, Any]],
+    total: dict[str, Any],
+) -> None:
+    """The enforcement documents issued in the period, by kind, into each group (by the enterprise's place when
+    issued, the issuing department, or the enterprise's sector) and the total."""
+    keys = {
+        "township": [EnforcementDocument.township_id.label("township_id")],
+        "village": [
+            EnforcementDocument.village_id.label("village_id"),
+            EnforcementDocument.township_id.label("township_id"),
+        ],
+        "cell": [
+            EnforcementDocument.cell_id.label("cell_id"),
+            EnforcementDocument.village_id.label("village_id"),
+            EnforcementDocument.township_id.label("township_id"),
+        ],
+        "department": [EnforcementDocument.department_id.label("department_id")],
+        "sector": [Enterprise.sector.label("sector")],
+    }[group_by]
+    stmt = (
+        select(*keys, EnforcementDocument.kind.label("kind"), func.count().label("n"))
+        .where(
+            EnforcementDocument.issued_on >= first_day,
+            EnforcementDocument.issued_on < end_day,
+            *scope_clauses(caller, EnforcementDocument),
+        )
+        .group_by(*keys, EnforcementDocument.kind)
+    )
+    if group_by == "sector":
+        stmt = stmt.join(Enterprise, Enterprise.id == EnforcementDocument.enterprise_id)
+    names = [k.key for k in keys]
+    for row in read_rows(session, stmt, scope_values(caller)):
+        key = tuple(row[k] for k in names)
+        group = groups.setdefault(key, {**dict(zip(names, key, strict=True)), **_empty()})
+        group["documents"][row["kind"]] += row["n"]
+        total["documents"][row["kind"]] += row["n"]
 
 
 def _with_rates(group: dict[str, Any]) -> dict[str, Any]:

@@ -63,6 +63,28 @@ class Action(StrEnum):
     ACCEPT = "accept"  # 验收销号
     REJECT = "reject"  # 验收不通过: back to rectifying, with a re-check deadline (复查)
     VOID = "void"  # 作废
+    # steps beside the life's states (see `models.hazards.followup`)
+    REFER = "refer"  # 移交: a township hands it to the department that can enforce
+    ACCEPT_REFERRAL = "accept_referral"  # the department takes it on
+    RETURN_REFERRAL = "return_referral"  # the department sends it back, with the reason
+    RECORD_INTERIM_MEASURES = "record_interim_measures"  # 临时性保障措施
+    REQUEST_EXTENSION = "request_extension"  # 延期申请: reason and a new deadline
+    APPROVE_EXTENSION = "approve_extension"
+    REFUSE_EXTENSION = "refuse_extension"
+    LIST = "list"  # 挂牌督办: listed supervision of a major hazard
+    SUPERVISION_VISIT = "supervision_visit"  # 现场督办
+
+
+class ReferralStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+
+class ListingLevel(StrEnum):
+    COUNTY = "county"
+    CITY = "city"
+    PROVINCE = "province"
 
 
 # The life of a hazard: from a state, which actions lead where. Nothing leaves closed or voided.
@@ -82,7 +104,19 @@ TRANSITIONS: dict[Status, dict[Action, Status]] = {
     Status.VOIDED: {},
 }
 # Steps that change no state, and the states they are taken in.
-IN_PLACE: dict[Action, tuple[Status, ...]] = {Action.PLAN: (Status.REPORTED, Status.RECTIFYING)}
+_OPEN = (Status.REPORTED, Status.RECTIFYING, Status.PENDING_ACCEPTANCE)
+IN_PLACE: dict[Action, tuple[Status, ...]] = {
+    Action.PLAN: (Status.REPORTED, Status.RECTIFYING),
+    Action.REFER: _OPEN,
+    Action.ACCEPT_REFERRAL: _OPEN,
+    Action.RETURN_REFERRAL: _OPEN,
+    Action.RECORD_INTERIM_MEASURES: _OPEN,
+    Action.REQUEST_EXTENSION: (Status.RECTIFYING,),
+    Action.APPROVE_EXTENSION: (Status.RECTIFYING,),
+    Action.REFUSE_EXTENSION: (Status.RECTIFYING,),
+    Action.LIST: _OPEN,
+    Action.SUPERVISION_VISIT: _OPEN,
+}
 
 # The five implementations (五落实) of a major hazard, as the plan's keys: all present makes the plan complete.
 FIVE_IMPLEMENTATIONS = (
@@ -144,6 +178,17 @@ class Hazard(Audited, Base):
     responsible_person: Mapped[str | None] = mapped_column(String(100), nullable=True)  # 整改责任人
     # 五落实 of a major hazard: the keys of FIVE_IMPLEMENTATIONS that are set (funds in yuan, deadline ISO)
     five_implementations: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # 移交: the department it was referred to, and where the referral stands (pending, accepted, returned)
+    referred_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True)
+    referral_status: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    interim_measures: Mapped[str | None] = mapped_column(Text, nullable=True)  # 临时性保障措施, the latest
+    extension_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)  # a pending request's new deadline
+    # 挂牌督办 of a major hazard: by which level and body, the document, the day; lifted when it closes
+    listed_level: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    listed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    listed_document: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    listed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    listing_lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     rectified_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -180,7 +225,6 @@ class HazardStep(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id"))
-    township_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the hazard's, for scope
     action: Mapped[str] = mapped_column(String(30))
     from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)  # None: the report
     to_status: Mapped[str] = mapped_column(String(20))
@@ -190,3 +234,68 @@ class HazardStep(Base):
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)  # what the step set: deadline, rectifier, reason...
+
+
+class DocumentKind(StrEnum):
+    """The enforcement documents a department issues (townships have no power of enforcement)."""
+
+    RECTIFICATION_ORDER = "rectification_order"  # 责令限期整改指令书, with a time limit
+    SUSPENSION_ORDER = "suspension_order"  # 责令停产停业整顿: the enterprise is suspended
+    RESUMPTION_ACCEPTANCE = "resumption_acceptance"  # 复工(复产)验收: back to operating, only with no open major hazard
+    CLOSURE = "closure"  # 关闭取缔: the enterprise is closed
+
+
+class EnforcementDocument(Audited, Base):
+    """A numbered document in the ledger, issued by a department to an enterprise, about some of its hazards. Never
+    changed, never deleted."""
+
+    __tablename__ = "enforcement_documents"
+    __table_args__ = (
+        Index("ix_enforcement_documents_issued_on_id", "issued_on", "id"),
+        Index("ix_enforcement_documents_enterprise_id_issued_on_id", "enterprise_id", "issued_on", "id"),
+        Index("ix_enforcement_documents_township_id_issued_on_id", "township_id", "issued_on", "id"),
+        CheckConstraint(f"kind IN ({_in(DocumentKind)})", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    number: Mapped[str] = mapped_column(String(60), unique=True)  # 文书编号, e.g. (应急)责改〔2026〕12号
+    issued_on: Mapped[date] = mapped_column(Date)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    # the enterprise's place when issued, for scope and counts
+    cell_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    village_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    township_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hazard_ids: Mapped[list[int]] = mapped_column(JSON)
+    time_limit: Mapped[date | None] = mapped_column(Date, nullable=True)  # a rectification order's
+    content: Mapped[str | None] = mapped_column(Text, nullable=True)
+    signer: Mapped[str] = mapped_column(String(100))  # who signed it for the department
+    recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DocumentHazard(Base):
+    """The hazards a document is about, as rows (an enterprise's hazard history lists its documents through them)."""
+
+    __tablename__ = "document_hazards"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("enforcement_documents.id"), primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id"), primary_key=True, index=True)
+
+
+class HazardPhoto(Base):
+    """A photo of a hazard (its bytes in the file store, by their SHA-256), attached to one of its steps once a step
+    names it. Never deleted."""
+
+    __tablename__ = "hazard_photos"
+    __table_args__ = (Index("uq_hazard_photos_hazard_id_sha256", "hazard_id", "sha256", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id"))
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("hazard_steps.id"), nullable=True)
+    content_type: Mapped[str] = mapped_column(String(30))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)

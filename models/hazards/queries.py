@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from models.base import county_today
+from geo.nearby import Nearby, in_box
+from models.base import county_today, dialect_of
 from models.enterprises.model import Enterprise
 from models.hazards.model import OPEN_STATUSES, Hazard, HazardDepartment, HazardStep
 from models.listing import Listing
@@ -22,7 +23,7 @@ HAZARD_SELECT = select(
     *[c for c in Hazard.__table__.columns if c.key != "location"],
     select(Enterprise.name).where(Enterprise.id == Hazard.enterprise_id).scalar_subquery().label("enterprise_name"),
 )
-STEP_SELECT = select(*[c for c in HazardStep.__table__.columns if c.key not in ("township_id",)])
+STEP_SELECT = select(*HazardStep.__table__.columns)
 _OPEN = [s.value for s in OPEN_STATUSES]
 
 
@@ -65,6 +66,8 @@ def hazard_filters(
     number: str | None = None,
     department_id: int | None = None,
     overdue: bool | None = None,
+    listed: bool | None = None,
+    referred_department_id: int | None = None,
     found_from: datetime | None = None,
     found_before: datetime | None = None,
 ) -> list[Any]:
@@ -95,6 +98,10 @@ def hazard_filters(
             if overdue
             else or_(Hazard.status.not_in(_OPEN), Hazard.deadline.is_(None), Hazard.deadline >= today)
         )
+    if listed is not None:
+        clauses.append(Hazard.listed_level.is_not(None) if listed else Hazard.listed_level.is_(None))
+    if referred_department_id is not None:
+        clauses.append(Hazard.referred_department_id == referred_department_id)
     if found_from is not None:
         clauses.append(Hazard.found_at >= found_from)
     if found_before is not None:
@@ -110,3 +117,27 @@ def hazard_listing(*, caller: Caller, **filters: Any) -> Listing:
         lambda: Listing(HAZARD_SELECT, tuple(scope_clauses(caller, Hazard)), (Hazard.found_at, Hazard.id), True),
     )
     return replace(listing.filtered(*hazard_filters(**filters)), params=scope_values(caller))
+
+
+# ---- by place: near a point, in a map's box ---------------------------------------------------------------------
+
+
+def hazards_within_radius(
+    session: Session, *, caller: Caller, lon: float, lat: float, radius_m: float, limit: int, **filters: Any
+) -> tuple[list[dict[str, Any]], bool]:
+    """The hazards within `radius_m` (geodesic) of the point, nearest first (ties by id), each with `distance_m`,
+    at most `limit`, through the spatial index (`geo.nearby`); and whether more lie within the radius."""
+    dialect = dialect_of(session)
+    base = HAZARD_SELECT.where(*scope_clauses(caller, Hazard), *hazard_filters(**filters))
+    nearby = Nearby.build(dialect, base, Hazard.location)
+    read = lambda stmt, params: read_rows(session, stmt, params)  # noqa: E731
+    rows = nearby.within_radius(read, scope_values(caller), lon, lat, radius_m, limit + 1)
+    return rows[:limit], len(rows) > limit
+
+
+def hazard_box_listing(
+    *, caller: Caller, dialect: str, bounds: tuple[float, float, float, float], **filters: Any
+) -> Listing:
+    """The hazards inside the box (edges included), by id: a map's view, page after page."""
+    clauses = [*scope_clauses(caller, Hazard), *hazard_filters(**filters), in_box(dialect, Hazard.location, bounds)]
+    return Listing(HAZARD_SELECT, tuple(clauses), (Hazard.id,), params=scope_values(caller))

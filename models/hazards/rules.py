@@ -13,6 +13,18 @@ Who (each in their scope): A administrator, L township leader, O grid officer, D
 | reject (复查) | pending_acceptance | rectifying | as accept |
 | void | reported, rectifying, pending_acceptance | voided | A L |
 
+Beside the states (any open state unless said; see `models.hazards.followup`):
+
+| step | when | who |
+|---|---|---|
+| refer (移交) | no referral pending | A L |
+| accept_referral, return_referral | a referral pending | A, D of the department referred to |
+| record_interim_measures (临时性保障措施) | | A L O D |
+| request_extension (延期) | rectifying, a deadline set, none pending; overdue: interim measures first | A L O D |
+| approve_extension, refuse_extension | an extension pending | A L D, not the requester |
+| list (挂牌督办) | a major hazard, not listed | A |
+| supervision_visit (现场督办) | listed | A D |
+
 The acceptor (accept or reject) is never the user who signed the rectification. A major hazard starts rectification
 only with its five implementations complete.
 """
@@ -22,7 +34,16 @@ from __future__ import annotations
 from typing import Any
 
 from models.errors import Conflict, Forbidden
-from models.hazards.model import FIVE_IMPLEMENTATIONS, IN_PLACE, TRANSITIONS, Action, Hazard, Severity, Status
+from models.hazards.model import (
+    FIVE_IMPLEMENTATIONS,
+    IN_PLACE,
+    TRANSITIONS,
+    Action,
+    Hazard,
+    ReferralStatus,
+    Severity,
+    Status,
+)
 from models.roles import Caller, Role
 
 _EVERYONE_WHO_WORKS = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP_LEADER, Role.GRID_OFFICER, Role.DEPARTMENT_STAFF})
@@ -38,22 +59,51 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
     Action.ACCEPT: _EVERYONE_WHO_WORKS,
     Action.REJECT: _EVERYONE_WHO_WORKS,
     Action.VOID: LEADERS,
+    Action.REFER: LEADERS,
+    Action.ACCEPT_REFERRAL: frozenset({Role.COUNTY_ADMIN, Role.DEPARTMENT_STAFF}),
+    Action.RETURN_REFERRAL: frozenset({Role.COUNTY_ADMIN, Role.DEPARTMENT_STAFF}),
+    Action.RECORD_INTERIM_MEASURES: _EVERYONE_WHO_WORKS,
+    Action.REQUEST_EXTENSION: _EVERYONE_WHO_WORKS,
+    Action.APPROVE_EXTENSION: _DECIDERS,
+    Action.REFUSE_EXTENSION: _DECIDERS,
+    Action.LIST: frozenset({Role.COUNTY_ADMIN}),
+    Action.SUPERVISION_VISIT: frozenset({Role.COUNTY_ADMIN, Role.DEPARTMENT_STAFF}),
 }
 # A major hazard is accepted (or sent back) by the county or a supervising department only.
 MAJOR_ACCEPTORS = frozenset({Role.COUNTY_ADMIN, Role.DEPARTMENT_STAFF})
 
 
+def _of(hazard: Any, key: str) -> Any:
+    return getattr(hazard, key) if isinstance(hazard, Hazard) else hazard[key]
+
+
+# When a step beside the states may be taken, besides the state (IN_PLACE).
+_WHEN: dict[Action, Any] = {
+    Action.REFER: lambda h: _of(h, "referral_status") != ReferralStatus.PENDING,
+    Action.ACCEPT_REFERRAL: lambda h: _of(h, "referral_status") == ReferralStatus.PENDING,
+    Action.RETURN_REFERRAL: lambda h: _of(h, "referral_status") == ReferralStatus.PENDING,
+    Action.REQUEST_EXTENSION: lambda h: _of(h, "deadline") is not None and _of(h, "extension_deadline") is None,
+    Action.APPROVE_EXTENSION: lambda h: _of(h, "extension_deadline") is not None,
+    Action.REFUSE_EXTENSION: lambda h: _of(h, "extension_deadline") is not None,
+    Action.LIST: lambda h: _of(h, "severity") == Severity.MAJOR and _of(h, "listed_level") is None,
+    Action.SUPERVISION_VISIT: lambda h: _of(h, "listed_level") is not None,
+}
+
+
 def next_actions(hazard: Any) -> list[str]:
-    """The steps the hazard's state allows (whoever takes them), in the transition table's order: what a client
-    offers next. `hazard`: a Hazard or a row with `status` and `severity`."""
-    status = Status(hazard.status if isinstance(hazard, Hazard) else hazard["status"])
-    severity = hazard.severity if isinstance(hazard, Hazard) else hazard["severity"]
+    """The steps the hazard's state allows (whoever takes them), in the transition table's order, then those beside
+    the states: what a client offers next. `hazard`: a Hazard or a row of all its columns."""
+    status = Status(_of(hazard, "status"))
     allowed = [
         action
         for action in TRANSITIONS[status]
-        if not (action is Action.RECTIFY_ON_THE_SPOT and severity == Severity.MAJOR)
+        if not (action is Action.RECTIFY_ON_THE_SPOT and _of(hazard, "severity") == Severity.MAJOR)
     ]
-    allowed += [action for action, states in IN_PLACE.items() if status in states]
+    allowed += [
+        action
+        for action, states in IN_PLACE.items()
+        if status in states and (action not in _WHEN or _WHEN[action](hazard))
+    ]
     return [action.value for action in allowed]
 
 

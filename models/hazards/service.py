@@ -1,6 +1,6 @@
-"""Writing the hazard ledger: report a hazard, then take the signed steps of its life (`models.hazards.rules`).
-Each public function is one transaction; every step is kept as a `HazardStep`, and the hazard's own changes go to the
-audit trail as any register's.
+"""The signed steps of a hazard's life (`models.hazards.rules` says who and when): the five implementations, the
+steps between states, and the signing every step shares. Each public function is one transaction; every step is kept
+as a `HazardStep`, and the hazard's own changes go to the audit trail as any register's.
 """
 
 from __future__ import annotations
@@ -8,48 +8,30 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import Point
-from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geo import SRID
 from models import locks
 from models.accounts.model import User
 from models.base import check_version, commit_guarded, county_today, county_zone, utcnow, write_transaction
-from models.departments.queries import departments_of_sector, sector_codes
-from models.enterprises.model import Enterprise
-from models.enterprises.places import derive_places_again, places_of
-from models.errors import Conflict, NotFound, RuleViolation
+from models.errors import RuleViolation
 from models.hazards.model import (
     FIVE_IMPLEMENTATIONS,
     IN_PLACE,
     TRANSITIONS,
     Action,
     Hazard,
-    HazardDepartment,
     HazardStep,
     Severity,
     Status,
 )
+from models.hazards.photos import attach_photos
 from models.hazards.queries import get_hazard
 from models.hazards.rules import check_allowed, check_signer, missing_implementations
-from models.listing import prefix_clause
-from models.roles import Caller, Role
-from models.scope import in_scope, record_in_scope
-from models.territory.guards import boundary_changed
-from models.territory.model import Level, Township
-
-_OUT_OF_SCOPE = {
-    Role.TOWNSHIP_LEADER: "a township leader reports hazards in their own township",
-    Role.GRID_OFFICER: "a grid officer reports hazards in the cells they are assigned to now",
-    Role.DEPARTMENT_STAFF: "department staff report hazards at the enterprises, or in the sectors, their department "
-    "supervises",
-}
+from models.roles import Caller
 
 
-def _signer(session: Session, caller: Caller) -> dict[str, Any]:
+def signer_of(session: Session, *, caller: Caller) -> dict[str, Any]:
     """Who signs: the user, by name as it reads at this moment, and their role."""
     name = caller.username
     if caller.user_id is not None:
@@ -57,170 +39,54 @@ def _signer(session: Session, caller: Caller) -> dict[str, Any]:
     return {"signer_user_id": caller.user_id, "signer": name, "signer_role": caller.role.value}
 
 
-def _step(
-    session: Session,
-    hazard: Hazard,
-    signer: dict[str, Any],
-    action: Action,
-    from_status: str | None,
-    *,
-    at: datetime,
-    comment: str | None,
-    details: dict[str, Any],
-) -> None:
-    session.add(
-        HazardStep(
-            hazard_id=hazard.id,
-            township_id=hazard.township_id,
-            action=action.value,
-            from_status=from_status,
-            to_status=hazard.status,
-            signed_at=at,
-            comment=comment,
-            details={k: (v.isoformat() if isinstance(v, date) else v) for k, v in details.items() if v is not None},
-            **signer,
-        )
-    )
-
-
-def _enterprise(session: Session, caller: Caller, enterprise_id: int) -> Enterprise:
-    try:
-        enterprise = record_in_scope(
-            session, caller=caller, model=Enterprise, record_id=enterprise_id, what="enterprise"
-        )
-    except NotFound as exc:
-        raise RuleViolation(exc.detail, code="enterprise-not-found", pointer="/enterprise_id") from exc
-    if enterprise.closed_at is not None:
-        raise Conflict(
-            f"enterprise {enterprise_id} is closed: a hazard there is reported without it, by its place",
-            code="enterprise-closed",
-        )
-    return enterprise
-
-
-def _number(session: Session, township_id: int | None, year: int) -> tuple[str, int]:
-    """The next number of the township's ledger for the year (its lock held): 430199101-2026-0007."""
-    code = session.scalar(select(Township.code).where(Township.id == township_id)) if township_id else None
-    prefix = f"{code or 'county'}-{year}-"
-    last = session.scalar(select(func.max(Hazard.seq)).where(prefix_clause(Hazard.number, prefix))) or 0
-    return f"{prefix}{last + 1:04d}", last + 1
-
-
-def report_hazard(
+def sign_step(
     session: Session,
     *,
     caller: Caller,
-    description: str,
-    kind: str,
-    severity: str,
-    source: str,
-    lon: float | None = None,
-    lat: float | None = None,
-    enterprise_id: int | None = None,
-    place_description: str | None = None,
-    sector: str | None = None,
-    found_at: datetime | None = None,
-    comment: str | None = None,
-) -> Hazard:
-    """Report a hazard at a WGS-84 point (by default its enterprise's), signed by the caller as its finder. Its
-    place (cell, village, township) is derived from the point; its sector and departments from its enterprise
-    unless the sector is given."""
-    check_signer(caller, None, Action.REPORT)
-    write_transaction(session, locks.places())
-    enterprise = _enterprise(session, caller, enterprise_id) if enterprise_id is not None else None
-    if enterprise is None and not place_description:
-        raise RuleViolation(
-            "say where the hazard is: an enterprise (enterprise_id) or a place description",
-            code="place-required",
-            pointer="/place_description",
-        )
-    if sector is None and enterprise is None:
-        raise RuleViolation(
-            "a hazard away from any enterprise needs its sector", code="sector-required", pointer="/sector"
-        )
-    sector = sector or enterprise.sector  # type: ignore[union-attr]
-    if sector not in sector_codes(session, caller=caller):
-        raise RuleViolation(
-            f"no such sector: {sector} (GET /api/v1/sectors lists them)", code="sector-unknown", pointer="/sector"
-        )
-    if lon is None or lat is None:
-        if enterprise is None:
-            raise RuleViolation(
-                "a hazard away from any enterprise needs its position", code="position-required", pointer="/position"
-            )
-        lon, lat = enterprise.lon, enterprise.lat
-    now = utcnow()
-    found_at = found_at or now
-    if found_at > now:
-        raise RuleViolation(
-            "a hazard is found in the past, not in the future", code="time-in-future", pointer="/found_at"
-        )
-    place = places_of(session, caller=caller, points=[(lon, lat)])[0]
-    year = found_at.astimezone(county_zone()).year
-    write_transaction(session, locks.hazard_numbers(place.township_id, year))
-    number, seq = _number(session, place.township_id, year)
-    departments = (
-        list(enterprise.department_ids)
-        if enterprise is not None and enterprise.sector == sector
-        else departments_of_sector(session, caller=caller, sector=sector)
-    )
-    signer = _signer(session, caller)
-    hazard = Hazard(
-        number=number,
-        year=year,
-        seq=seq,
-        enterprise_id=enterprise_id,
-        place_description=place_description,
-        description=description,
-        kind=str(kind),
-        sector=sector,
-        severity=str(severity),
-        source=str(source),
-        found_by_user_id=caller.user_id,
-        found_by=signer["signer"],
-        found_at=found_at,
-        location=from_shape(Point(lon, lat), srid=SRID),
-        lon=lon,
-        lat=lat,
-        cell_id=place.cell_id,
-        village_id=place.village_id,
-        township_id=place.township_id,
-        department_ids=departments,
-        status=Status.REPORTED.value,
-        five_implementations={},
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(hazard)
-    session.flush()
-    if departments:
-        session.execute(
-            insert(HazardDepartment.__table__), [{"hazard_id": hazard.id, "department_id": d} for d in departments]
-        )
-    if not in_scope(session, caller=caller, model=Hazard, record_id=hazard.id):
-        session.rollback()
-        raise RuleViolation(
-            f"this hazard would lie outside your scope: {_OUT_OF_SCOPE.get(caller.role, '')}",
-            code="hazard-outside-scope",
-            pointer="/position",
-        )
-    _step(
-        session,
-        hazard,
-        signer,
-        Action.REPORT,
-        None,
-        at=now,
+    hazard: Hazard,
+    action: Action,
+    from_status: str | None,
+    at: datetime,
+    comment: str | None,
+    details: dict[str, Any],
+    photo_ids: list[int] | None = None,
+) -> HazardStep:
+    """Keep a signed step of the hazard (its state as it now is), resting on these of its photos."""
+    step = HazardStep(
+        hazard_id=hazard.id,
+        action=action.value,
+        from_status=from_status,
+        to_status=hazard.status,
+        signed_at=at,
         comment=comment,
-        details={"severity": hazard.severity, "found_at": found_at.isoformat()},
+        details={k: (v.isoformat() if isinstance(v, date) else v) for k, v in details.items() if v is not None}
+        | ({"photo_ids": sorted(set(photo_ids))} if photo_ids else {}),
+        **signer_of(session, caller=caller),
     )
-    session.commit()
-    return hazard
+    session.add(step)
+    if photo_ids:
+        session.flush()
+        attach_photos(session, caller=caller, hazard_id=hazard.id, step_id=step.id, photo_ids=photo_ids)
+    return step
 
 
-def _check_deadline(value: date, pointer: str) -> None:
+def check_deadline(value: date, pointer: str) -> None:
+    """A deadline lies today or later, in the county (422 otherwise)."""
     if value < county_today():
         raise RuleViolation("a deadline lies ahead, not in the past", code="deadline-in-past", pointer=pointer)
+
+
+def begin_step(
+    session: Session, *, caller: Caller, hazard_id: int, expected_version: int | None, action: Action
+) -> Hazard:
+    """Start the transaction of a step: the hazard's lock, the hazard in the caller's scope, its version, whether its
+    state allows the step and whether the caller may sign it."""
+    write_transaction(session, locks.hazard(hazard_id))
+    hazard = get_hazard(session, caller=caller, hazard_id=hazard_id)
+    check_version(hazard, expected_version)
+    check_allowed(hazard, action)
+    check_signer(caller, hazard, action)
+    return hazard
 
 
 def plan_hazard(
@@ -233,13 +99,11 @@ def plan_hazard(
     comment: str | None = None,
 ) -> Hazard:
     """Set the five implementations (五落实) of a hazard, all at once: the parts not given are cleared."""
-    write_transaction(session, locks.hazard(hazard_id))
-    hazard = get_hazard(session, caller=caller, hazard_id=hazard_id)
-    check_version(hazard, expected_version)
-    check_allowed(hazard, Action.PLAN)
-    check_signer(caller, hazard, Action.PLAN)
+    hazard = begin_step(
+        session, caller=caller, hazard_id=hazard_id, expected_version=expected_version, action=Action.PLAN
+    )
     if plan.get("deadline") is not None:
-        _check_deadline(plan["deadline"], "/deadline")
+        check_deadline(plan["deadline"], "/deadline")
     stored = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in plan.items() if k in FIVE_IMPLEMENTATIONS}
     stored = {k: v for k, v in stored.items() if v not in (None, "")}
     now = utcnow()
@@ -247,9 +111,8 @@ def plan_hazard(
         hazard.five_implementations = stored
         hazard.updated_at = now
     details = {**stored, "missing": missing_implementations(stored)}
-    _step(
-        session, hazard, _signer(session, caller), Action.PLAN, hazard.status, at=now, comment=comment, details=details
-    )
+    sign_step(session, caller=caller, hazard=hazard, action=Action.PLAN, from_status=hazard.status, at=now,
+              comment=comment, details=details)  # fmt: skip
     commit_guarded(session)
     return hazard
 
@@ -265,21 +128,25 @@ def take_step(
     deadline: date | None = None,
     responsible_person: str | None = None,
     rectifier: str | None = None,
+    photo_ids: list[int] | None = None,
 ) -> Hazard:
     """Take one step of the hazard's life (see `models.hazards.rules`), signed by the caller:
 
     - start_rectification: `deadline` and `responsible_person`; a major hazard only with its five implementations;
-    - rectify_on_the_spot, rectified: `rectifier` (the person who did the work) and `comment`;
+    - rectify_on_the_spot, rectified: `rectifier` (the person who did the work) and `comment`; on the spot, with at
+      least one photo (`photo_ids`: photos of the hazard uploaded before, that no other step rests on);
     - accept: `comment`; reject: `comment` (the reason) and `deadline` (the re-check deadline, 复查);
     - void: `comment` (the reason).
     """
     if action in IN_PLACE or action is Action.REPORT:
         raise ValueError(f"{action} is not a step between states")
-    write_transaction(session, locks.hazard(hazard_id))
-    hazard = get_hazard(session, caller=caller, hazard_id=hazard_id)
-    check_version(hazard, expected_version)
-    check_allowed(hazard, action)
-    check_signer(caller, hazard, action)
+    hazard = begin_step(session, caller=caller, hazard_id=hazard_id, expected_version=expected_version, action=action)
+    if action is Action.RECTIFY_ON_THE_SPOT and not photo_ids:
+        raise RuleViolation(
+            "a rectification on the spot is signed with a photo: upload it (POST .../photos), name it in photo_ids",
+            code="photo-required",
+            pointer="/photo_ids",
+        )
     details: dict[str, Any] = {}
     if action is Action.START_RECTIFICATION:
         if hazard.severity == Severity.MAJOR:
@@ -291,33 +158,30 @@ def take_step(
                     code="five-implementations-incomplete",
                     missing=missing,
                 )
-        _check_deadline(deadline, "/deadline")  # type: ignore[arg-type]
+        check_deadline(deadline, "/deadline")  # type: ignore[arg-type]
         hazard.deadline, hazard.responsible_person = deadline, responsible_person
         details = {"deadline": deadline, "responsible_person": responsible_person}
     elif action is Action.REJECT:
-        _check_deadline(deadline, "/deadline")  # type: ignore[arg-type]
-        hazard.deadline = deadline
+        check_deadline(deadline, "/deadline")  # type: ignore[arg-type]
+        hazard.deadline, hazard.extension_deadline = deadline, None
         details = {"deadline": deadline}
     now = utcnow()
     if action in (Action.RECTIFY_ON_THE_SPOT, Action.RECTIFIED):
         hazard.rectified_by_user_id, hazard.rectified_at = caller.user_id, now
+        hazard.extension_deadline = None  # a pending extension request is moot
         details = {"rectifier": rectifier}
     elif action is Action.ACCEPT:
         hazard.closed_at = now
+        if hazard.listed_level is not None and hazard.listing_lifted_at is None:
+            hazard.listing_lifted_at = now  # listed supervision is lifted with the close-out
         hazard.closed_on_time = hazard.deadline is None or now.astimezone(county_zone()).date() <= hazard.deadline
     elif action is Action.VOID:
         hazard.voided_at = now
+        hazard.extension_deadline = None
     before = hazard.status
     hazard.status = TRANSITIONS[Status(before)][action].value
     hazard.updated_at = now
-    _step(session, hazard, _signer(session, caller), action, before, at=now, comment=comment, details=details)
+    sign_step(session, caller=caller, hazard=hazard, action=action, from_status=before, at=now, comment=comment,
+              details=details, photo_ids=photo_ids)  # fmt: skip
     commit_guarded(session)
     return hazard
-
-
-@boundary_changed.register(locks.places)
-def follow_boundary(
-    session: Session, *, caller: Caller, level: Level, unit: Any, old_boundary: BaseGeometry | None
-) -> None:
-    """Hazards follow a boundary drawn, redrawn or retired, as enterprises do (their numbers stay)."""
-    derive_places_again(session, caller=caller, model=Hazard, level=level, unit=unit, old_boundary=old_boundary)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from typing import Any
 
@@ -54,9 +55,25 @@ def report(client: FlaskClient, x_m: float = 500, y_m: float = 500, *, expect: i
     return response.get_json()
 
 
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"  # the first bytes of a JPEG: enough for the type check
+
+
+def photo(client: FlaskClient, hazard: dict[str, Any], content: bytes = JPEG + b"a photo") -> Any:
+    """Upload a photo of the hazard; answer the response."""
+    return client.post(
+        f"{API}/hazards/{hazard['id']}/photos",
+        data={"file": (io.BytesIO(content), "photo.jpg")},
+        content_type="multipart/form-data",
+    )
+
+
 def step(client: FlaskClient, hazard: dict[str, Any], action: str, *, version: Any = None, **body: Any) -> Any:
-    """Take a step, naming the version given (default: the hazard's as given); answer the response."""
+    """Take a step, naming the version given (default: the hazard's as given); answer the response. A
+    rectification on the spot rests on a photo, uploaded here unless `photo_ids` are given."""
     path, defaults = STEPS[action]
+    if action == "rectify_on_the_spot" and "photo_ids" not in body:
+        uploaded = photo(client, hazard, JPEG + f"hazard {hazard['id']}".encode())
+        body["photo_ids"] = [uploaded.get_json()["id"]] if uploaded.status_code in (200, 201) else []
     payload = {k: (in_days(7) if k == "deadline" and v is None else v) for k, v in (defaults | body).items()}
     etag = f'"{hazard["version"] if version is None else version}"'
     return client.post(f"{API}/hazards/{hazard['id']}/{path}", json=payload, headers={"If-Match": etag})

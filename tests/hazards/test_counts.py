@@ -148,3 +148,29 @@ def test_a_leader_counts_their_township_only_and_a_period_runs_forwards(world):
     assert names == {"青山镇", "Green Hill Town"}
     refused = world.admin.get(f"{API}/hazards/counts?from={today}&to={today - timedelta(days=1)}")
     assert_problem(refused, 422, "period-inverted")
+
+
+def test_the_counts_hold_the_enforcement_documents_issued_in_the_period(app, world):
+    admin = world.admin
+    yjj = f.department(admin, sectors=("hazardous_chemicals",))
+    plant_a, plant_b = f.enterprise(admin, 1500, 500, 1), f.enterprise(admin, 4500, 500, 2)
+    today = datetime.now(ZONE).date()
+    for number, kind, plant, day in (("A1", "rectification_order", plant_a, today),
+                                     ("A2", "suspension_order", plant_a, today),
+                                     ("B1", "suspension_order", plant_b, today - timedelta(days=40))):  # fmt: skip
+        body = {"kind": kind, "number": number, "issued_on": day.isoformat(), "enterprise_id": plant["id"],
+                "signer": "王局长", "department_id": yjj["id"], "time_limit": today.isoformat()}  # fmt: skip
+        f.ok(admin.post(f"{API}/enforcement-documents", json=body), 201)
+    period = f"from={today - timedelta(days=30)}&to={today}"
+    by_township = f.ok(admin.get(f"{API}/hazards/counts?{period}"))
+    rows = {row["township_id"]: row["documents"] for row in by_township["items"]}
+    assert rows == {world["tA"]: {"rectification_order": 1, "suspension_order": 1, "resumption_acceptance": 0,
+                                  "closure": 0}}  # fmt: skip
+    assert by_township["total"]["documents"]["suspension_order"] == 1
+    by_department = f.ok(admin.get(f"{API}/hazards/counts?group_by=department&from=2025-01-01&to={today}"))
+    assert [(r["department_id"], r["documents"]["suspension_order"]) for r in by_department["items"]] == [
+        (yjj["id"], 2)
+    ]
+    leader_b = f.ok(world.as_("leader_b").get(f"{API}/hazards/counts?from=2025-01-01&to={today}"))
+    assert leader_b["total"]["documents"] == {"rectification_order": 0, "suspension_order": 1,
+                                              "resumption_acceptance": 0, "closure": 0}  # fmt: skip

@@ -178,3 +178,34 @@ def test_a_step_signed_by_someone_outside_the_hazards_scope_is_answered_like_a_m
     hazard = report(world.admin, 500, 500)
     assert_problem(step(world.as_("leader_b"), hazard, "start_rectification"), 404, "not-found")
     assert f.ok(world.admin.get(f"{API}/hazards/{hazard['id']}"))["version"] == hazard["version"]
+
+
+def test_a_reported_hazard_is_corrected_and_then_no_more(world):
+    admin, leader = world.admin, world.as_("leader_a")
+    hazard = report(admin, 500, 500)
+    corrected = f.ok(
+        leader.patch(
+            f"{API}/hazards/{hazard['id']}",
+            json={"severity": "major", "kind": "management_defect", "position": {"lon": f.at(1500, 500)[0],
+                                                                                  "lat": f.at(1500, 500)[1]}},
+            headers={"If-Match": f'"{hazard["version"]}"'},
+        )
+    )  # fmt: skip
+    assert (corrected["severity"], corrected["kind"], corrected["cell_id"]) == ("major", "management_defect",
+                                                                                world["cA2"])  # fmt: skip
+    assert corrected["number"] == hazard["number"]
+    moved_out = leader.patch(f"{API}/hazards/{hazard['id']}", json={"position": {"lon": f.at(4500, 500)[0],
+                             "lat": f.at(4500, 500)[1]}}, headers={"If-Match": "*"})  # fmt: skip
+    assert_problem(moved_out, 422, "hazard-outside-scope")
+    assert_problem(world.as_("officer_a").patch(f"{API}/hazards/{hazard['id']}", json={"kind": "unsafe_behaviour"},
+                                                headers={"If-Match": "*"}), 403, "forbidden")  # fmt: skip
+    events = f.ok(admin.get(f"{API}/audit-events?entity_type=hazards&entity_id={hazard['id']}"))["items"]
+    assert any(e["action"] == "update" and e["after"].get("severity") == "major" for e in events)
+    planned = f.ok(admin.put(f"{API}/hazards/{hazard['id']}/five-implementations", json={"measures": "停用"},
+                             headers={"If-Match": "*"}))  # fmt: skip
+    started = step(admin, planned, "start_rectification")
+    assert_problem(started, 422, "five-implementations-incomplete")
+    plain = report(admin, 600, 600)
+    plain = f.ok(step(admin, plain, "start_rectification"))
+    refused = leader.patch(f"{API}/hazards/{plain['id']}", json={"severity": "major"}, headers={"If-Match": "*"})
+    assert_problem(refused, 409, "hazard-not-correctable")

@@ -1,11 +1,27 @@
 """The demo county: deterministic by seed, sized by options, tiling each parent, loadable through the rules."""
 
 import shapely
+from sqlalchemy import select
 
 from api.db import db
 from geo.measure import outside_of, overlap_of, uncovered_part
+from models.accounts.model import User
+from models.base import county_today, county_zone
 from models.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_county, plan_county
-from models.territory import GRID_CELL, TOWNSHIP, VILLAGE
+from models.files import file_store
+from models.hazards.model import (
+    IN_PLACE,
+    TRANSITIONS,
+    Action,
+    Hazard,
+    HazardDepartment,
+    HazardPhoto,
+    HazardStep,
+    Status,
+)
+from models.hazards.rules import ACTION_ROLES, MAJOR_ACCEPTORS, missing_implementations
+from models.roles import Role
+from models.territory import GRID_CELL, TOWNSHIP, VILLAGE, Township
 from tests import factories as f
 from tests.factories import API
 
@@ -102,3 +118,123 @@ def test_the_demo_enterprises_have_places_departments_and_a_department_that_sees
     assert seen and {e["sector"] for e in seen} <= {
         "hazardous_chemicals", "non_coal_mine", "coal_mine", "fireworks", "industry_trade"
     }  # fmt: skip
+
+
+# ---- the hazard ledger ----------------------------------------------------------------------------------------------
+
+
+def _walk(hazard: dict, steps: list[dict], photos: dict[int, dict]) -> None:
+    """The steps are a legal walk of TRANSITIONS, each signed by a role the rules allow (the acceptor never the
+    rectifier, a major hazard accepted by the county or a department, started only with its plan complete, a
+    rectification on the spot resting on a photo of the hazard), and the row holds what they left."""
+    status, rectifier, plan, deadline, at, updated = None, None, {}, None, hazard["created_at"], None
+    for step in steps:
+        action, role = Action(step["action"]), Role(step["signer_role"])
+        where = (hazard["id"], action.value)
+        assert role in ACTION_ROLES[action] and step["signed_at"] >= at, where
+        if action is Action.REPORT:
+            assert (status, step["from_status"], step["to_status"]) == (None, None, "reported"), where
+        elif action in IN_PLACE:
+            assert Status(status) in IN_PLACE[action] and step["from_status"] == step["to_status"] == status, where
+        else:
+            assert step["from_status"] == status and TRANSITIONS[Status(status)][action] == step["to_status"], where
+        if action is Action.PLAN:
+            before, plan = plan, {k: v for k, v in step["details"].items() if k != "missing"}
+            assert step["details"]["missing"] == missing_implementations(plan), where
+            updated = step["signed_at"] if plan != before else updated
+        if action is Action.RECTIFY_ON_THE_SPOT:
+            assert hazard["severity"] == "general" and step["details"]["photo_ids"], where
+        for photo_id in step["details"].get("photo_ids", []):
+            photo = photos[photo_id]
+            assert (photo["hazard_id"], photo["step_id"]) == (hazard["id"], step["id"]), where
+            assert at <= photo["uploaded_at"] <= step["signed_at"], where
+        if action is Action.START_RECTIFICATION and hazard["severity"] == "major":
+            assert not missing_implementations(plan), where
+        if action in (Action.START_RECTIFICATION, Action.REJECT):
+            deadline = step["details"]["deadline"]
+            assert deadline >= step["signed_at"].astimezone(county_zone()).date().isoformat(), where
+        if action in (Action.RECTIFY_ON_THE_SPOT, Action.RECTIFIED):
+            rectifier = step
+        if action in (Action.ACCEPT, Action.REJECT):
+            assert step["signer_user_id"] != rectifier["signer_user_id"], where
+            assert hazard["severity"] == "general" or role in MAJOR_ACCEPTORS, where
+        if action is not Action.PLAN:
+            updated = step["signed_at"]
+        status, at = step["to_status"], step["signed_at"]
+    last = {s["action"]: s["signed_at"] for s in steps}
+    assert hazard["status"] == status
+    assert (hazard["found_by_user_id"], hazard["found_by"]) == (steps[0]["signer_user_id"], steps[0]["signer"])
+    assert hazard["five_implementations"] == plan
+    assert (hazard["deadline"].isoformat() if hazard["deadline"] else None) == deadline
+    assert hazard["rectified_by_user_id"] == (rectifier["signer_user_id"] if rectifier else None)
+    assert hazard["closed_at"] == last.get("accept") and hazard["voided_at"] == last.get("void")
+    assert hazard["updated_at"] == updated
+    if hazard["closed_at"]:
+        closed_on = hazard["closed_at"].astimezone(county_zone()).date().isoformat()
+        assert hazard["closed_on_time"] == (deadline is None or closed_on <= deadline)
+
+
+def test_the_demo_ledger_holds_hazards_in_every_state_each_a_legal_walk_of_signed_steps(app, session):
+    store = file_store(app.config["FILE_STORE"])
+    counts = load_demo_county(session, **SMALL, enterprises=300, hazards=400, photos=store)
+    hazards = [dict(r) for r in session.execute(select(Hazard.__table__)).mappings()]
+    steps: dict[int, list[dict]] = {}
+    for step in session.execute(select(HazardStep.__table__).order_by(HazardStep.id)).mappings():
+        steps.setdefault(step["hazard_id"], []).append(dict(step))
+    codes = {row.id: row.code for row in session.execute(select(Township.id, Township.code))}
+    photos = {p["id"]: dict(p) for p in session.execute(select(HazardPhoto.__table__)).mappings()}
+    links = session.execute(select(HazardDepartment.hazard_id, HazardDepartment.department_id))
+    departments = {(link.hazard_id, link.department_id) for link in links}
+
+    assert counts["hazards"] == len(hazards) == 400 and {h["status"] for h in hazards} == {s.value for s in Status}
+    assert 0.02 < sum(h["severity"] == "major" for h in hazards) / 400 < 0.1
+    assert sum(h["status"] == "closed" for h in hazards) > 300
+    assert any(h["status"] == "rectifying" and h["deadline"] < county_today() for h in hazards), "some are overdue"
+    assert any(h["enterprise_id"] is None and h["place_description"] for h in hazards)
+    assert counts["hazard_photos"] == len(photos) > 0 and all(store.get(p["sha256"]) for p in photos.values())
+    assert departments == {(h["id"], d) for h in hazards for d in h["department_ids"]}
+    incomplete = [h for h in hazards if h["severity"] == "major" and h["status"] == "reported"]
+    assert any(missing_implementations(h["five_implementations"]) for h in incomplete)
+    seqs: dict[str, list[int]] = {}
+    for hazard in sorted(hazards, key=lambda h: h["id"]):
+        _walk(hazard, steps[hazard["id"]], photos)
+        year = hazard["found_at"].astimezone(county_zone()).year
+        assert hazard["number"] == f"{codes[hazard['township_id']]}-{year}-{hazard['seq']:04d}"
+        seqs.setdefault(hazard["number"][:-4], []).append(hazard["seq"])
+    assert all(seq == list(range(1, len(seq) + 1)) for seq in seqs.values()), "numbered in the order of reporting"
+
+
+def _seen(client) -> list[dict]:
+    items, query = [], {"page_size": 500}
+    while True:
+        page = f.ok(client.get(f"{API}/hazards", query_string=query))
+        items += page["items"]
+        if not page["next_cursor"]:
+            return items
+        query["cursor"] = page["next_cursor"]
+
+
+def test_every_demo_account_sees_hazards_and_signed_only_those_it_sees(app, session):
+    load_demo_county(session, **SMALL, enterprises=300, hazards=400)
+    clients = {
+        u: f.bearer(app, f.login(app, u, DEMO_PASSWORD).get_json()["access_token"]) for u, _n, _r in DEMO_ACCOUNTS
+    }
+    seen = {username: {h["id"]: h for h in _seen(client)} for username, client in clients.items()}
+    users = {row.id: row.username for row in session.execute(select(User.id, User.username))}
+
+    assert len(seen["admin"]) == len(seen["viewer"]) == 400
+    assert 0 < len(seen["officer"]) < len(seen["leader"]) < 400 and 0 < len(seen["dept"]) < 400
+    assert {h["status"] for h in seen["leader"].values()} == {s.value for s in Status}
+    for step in session.execute(select(HazardStep.hazard_id, HazardStep.signer_user_id)):
+        assert step.hazard_id in seen[users[step.signer_user_id]], step
+    last = max(seen["admin"])  # the hazards docs/hazards.md takes through their lives: the last three reported
+    showcase = [seen["admin"][i] for i in (last - 2, last - 1, last)]
+    assert [(h["severity"], h["status"], h["found_by"]) for h in showcase] == [
+        ("major", "reported", "县应急管理局 安全监管科"),
+        ("general", "reported", "网格长"),
+        ("general", "reported", "街道分管领导"),
+    ]
+    assert showcase[0]["five_implementations"]["missing"] == ["funds_yuan", "deadline", "contingency_plan"]
+    assert [h["version"] for h in showcase] == [2, 1, 1]
+    assert all(h["id"] in seen["leader"] for h in showcase) and showcase[0]["id"] in seen["dept"]
+    assert showcase[1]["id"] in seen["officer"] and showcase[1]["enterprise_id"] == showcase[2]["enterprise_id"]

@@ -79,6 +79,13 @@ RULES_BEYOND_SCHEMAS = frozenset(
         # position and sector; deadlines lie ahead; a major hazard's five implementations come before rectification
         "enterprise-not-found", "place-required", "sector-required", "position-required", "hazard-outside-scope",
         "deadline-in-past", "five-implementations-incomplete",
+        # an enforcement document concerns hazards of its enterprise; a rectification order has a time limit; no
+        # document is dated in the future
+        "hazard-not-found", "time-limit-required", "date-in-future",
+        # an extension asks for a later deadline, and an overdue hazard records its interim measures first
+        "deadline-not-later", "interim-measures-required",
+        # a photo is an image (told by its bytes); a rectification on the spot rests on one of the hazard's photos
+        "photo-type", "photo-required", "photo-not-found",
         # a period's days in order (from <= to)
         "period-inverted",
     }
@@ -170,7 +177,7 @@ def test_every_patch_refuses_an_empty_body_and_the_spec_says_so(client):
         body = component(operation["requestBody"]["content"]["application/json"]["schema"])
         assert body["minProperties"] == 1, path
         response = client.patch(
-            path.format(unit_id=1, officer_id=1, user_id=1, department_id=1, enterprise_id=1),
+            path.format(unit_id=1, officer_id=1, user_id=1, department_id=1, enterprise_id=1, hazard_id=1),
             json={},
             headers={"If-Match": "*"},
         )

@@ -172,6 +172,7 @@ NO_CALLER = {
     "purge_expired_keys",
     "load_demo_county",
     "load_demo_enterprises",
+    "load_demo_hazards",
     "revoke_sessions",
 }
 # The plumbing under every domain: transactions, paging and the fast reads.

@@ -3,6 +3,9 @@ client as every demo account its `[roles]` comment names, answers 2xx (or the `#
 
 A write named for several accounts runs once, as the one with the least power (officer < viewer < leader <
 admin): a second run of the same handover would be a 409, and an administrator may do whatever a leader may.
+
+A day written as the shell computes it, `$(date +%F)` or `$(date -d '+15 days' +%F)` (deadlines lie today or later),
+is the county's day, today or that many days ahead.
 """
 
 from __future__ import annotations
@@ -10,17 +13,26 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from models.base import county_today
 from models.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_county
+from models.files import file_store
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # Docs whose examples run too, after the README's, on the same county (each names its accounts the same way)
-DOCS = [Path(__file__).resolve().parents[2] / "docs" / name for name in ("enterprises.md",)]
+DOCS = [Path(__file__).resolve().parents[2] / "docs" / name for name in ("enterprises.md", "hazards.md")]
 BASE = "http://127.0.0.1:5000"
 ACCOUNTS = ("officer", "dept", "viewer", "leader", "admin")  # least power first
 _TAG = re.compile(r"#.*\[((?:admin|leader|officer|viewer|dept)(?: (?:admin|leader|officer|viewer|dept))*)\]")
+_DAY = re.compile(r"\$\(date(?: -d '\+(\d+) days')? \+%F\)")
+
+
+def _days(command: str) -> str:
+    """The command with each `$(date [-d '+N days'] +%F)` replaced by the day the shell would put there."""
+    return _DAY.sub(lambda m: (county_today() + timedelta(days=int(m.group(1) or 0))).isoformat(), command)
 
 
 @dataclass
@@ -34,13 +46,14 @@ class Example:
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     expect: int | None = None  # None: any 2xx
+    source: str = "README.md"
 
     def __str__(self) -> str:
-        return f"README.md:{self.line} {self.method} {self.path}"
+        return f"{self.source}:{self.line} {self.method} {self.path}"
 
 
 def _parse(example: Example) -> Example:
-    words = shlex.split(example.command.replace("\\\n", " "), comments=True)
+    words = shlex.split(_days(example.command).replace("\\\n", " "), comments=True)
     data: list[str] = []
     as_query = False
     method = None
@@ -70,7 +83,7 @@ def _parse(example: Example) -> Example:
     return example
 
 
-def readme_examples(text: str | None = None) -> list[Example]:
+def readme_examples(text: str | None = None, source: str = "README.md") -> list[Example]:
     """The curl commands with `-H "$AUTH"` of the README's sh blocks, with the roles named above them."""
     lines = (text if text is not None else README.read_text()).splitlines()
     found: list[Example] = []
@@ -86,7 +99,7 @@ def readme_examples(text: str | None = None) -> list[Example]:
             while command.endswith("\\") or _unclosed(command):
                 i += 1
                 command += "\n" + lines[i]
-            example = _parse(Example(line=start + 1, command=command, roles=roles))
+            example = _parse(Example(line=start + 1, command=command, roles=roles, source=source))
             expected = re.match(r"\s*# -> (\d{3})\b", lines[i + 1]) if i + 1 < len(lines) else None
             example.expect = int(expected.group(1)) if expected else None
             found.append(example)
@@ -124,6 +137,24 @@ def test_the_parser_reads_a_multi_line_command_with_its_roles_and_status():
     assert (find.method, find.query, find.roles, find.expect) == ("GET", [("name", "村")], ("admin", "leader"), None)
 
 
+def test_a_day_the_shell_computes_is_the_countys_day():
+    text = "\n".join(
+        [
+            "```sh",
+            "# [leader] a deadline two weeks ahead",
+            "curl -s -X POST -H \"$AUTH\" http://127.0.0.1:5000/api/v1/things -H 'Content-Type: application/json' \\",
+            '  -d "{\\"deadline\\": \\"$(date -d \'+14 days\' +%F)\\", \\"on\\": \\"$(date +%F)\\"}"',
+            "```",
+        ]
+    )
+
+    (example,) = readme_examples(text, "docs/things.md")
+
+    today = county_today()
+    assert example.body == f'{{"deadline": "{today + timedelta(days=14)}", "on": "{today}"}}'
+    assert str(example) == "docs/things.md:3 POST /api/v1/things"
+
+
 def test_every_example_names_its_accounts_and_works_as_admin():
     examples = readme_examples()
 
@@ -135,7 +166,8 @@ def test_every_example_names_its_accounts_and_works_as_admin():
 
 
 def test_the_readme_examples_work_on_the_demo_county_as_each_account_they_name(app, session):
-    load_demo_county(session)  # the county of `make run`: the README's ids are this county's
+    # the county of `make run` (photos and all): the README's ids are this county's
+    load_demo_county(session, photos=file_store(app.config["FILE_STORE"]))
     clients = {}
     for username in ACCOUNTS:
         client = app.test_client()
@@ -145,7 +177,7 @@ def test_the_readme_examples_work_on_the_demo_county_as_each_account_they_name(a
         clients[username] = client
 
     failures = []
-    examples = readme_examples() + [e for doc in DOCS for e in readme_examples(doc.read_text())]
+    examples = readme_examples() + [e for doc in DOCS for e in readme_examples(doc.read_text(), f"docs/{doc.name}")]
     for example in examples:
         roles = [r for r in ACCOUNTS if r in example.roles]
         if example.method != "GET":
