@@ -57,10 +57,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from api.departments import BLUEPRINTS as DEPARTMENTS
     from api.enterprises import BLUEPRINTS as ENTERPRISES
     from api.hazards import BLUEPRINTS as HAZARDS
+    from api.patrols import BLUEPRINTS as PATROLS
     from api.people import BLUEPRINTS as PEOPLE
     from api.territory import BLUEPRINTS as TERRITORY
 
-    for blueprint in (*ACCOUNTS, *TERRITORY, *DEPARTMENTS, *PEOPLE, *ENTERPRISES, *HAZARDS, *AUDIT):
+    for blueprint in (*ACCOUNTS, *TERRITORY, *DEPARTMENTS, *PEOPLE, *ENTERPRISES, *HAZARDS, *PATROLS, *AUDIT):
         api.register_blueprint(blueprint)
 
     from api.cli import register_cli

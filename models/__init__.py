@@ -13,6 +13,7 @@ from models.departments import Department, Sector
 from models.enterprises import Enterprise, EnterpriseDepartment
 from models.hazards import DocumentHazard, EnforcementDocument, Hazard, HazardDepartment, HazardStep
 from models.idempotency import IdempotencyKey
+from models.patrols import Patrol, PatrolCell, PatrolCheckIn, PatrolOfficer
 from models.people import GridAssignment, Officer
 from models.search import NameGram
 from models.territory import GridCell, Township, Village
@@ -40,6 +41,10 @@ __all__ = [
     "IdempotencyKey",
     "NameGram",
     "Officer",
+    "Patrol",
+    "PatrolCell",
+    "PatrolCheckIn",
+    "PatrolOfficer",
     "Sector",
     "Township",
     "User",

@@ -32,6 +32,7 @@ class LockKind(Enum):
     CREDIT_CODE = "credit-code"  # a credit code being free among live enterprises
     HAZARD_NUMBERS = "hazard-numbers"  # the next hazard number of one township and year
     HAZARD = "hazard"  # one hazard's state: its steps are taken one at a time
+    PATROL = "patrol"  # one patrol record's UUID: sent again at once, it is stored once
 
 
 ORDER = {kind: rank for rank, kind in enumerate(LockKind)}
@@ -109,3 +110,7 @@ def hazard_numbers(township_id: int | None, year: int) -> LockKey:
 
 def hazard(hazard_id: int) -> LockKey:
     return _key(LockKind.HAZARD, hazard_id)
+
+
+def patrol(uuid: str) -> LockKey:
+    return _key(LockKind.PATROL, uuid)

@@ -19,6 +19,7 @@ from models.departments.model import Department, Sector
 from models.enterprises.model import Enterprise, EnterpriseDepartment
 from models.errors import NotFound
 from models.hazards.model import EnforcementDocument, Hazard, HazardDepartment
+from models.patrols.model import Patrol, PatrolCell, PatrolOfficer
 from models.people.model import GridAssignment, Officer
 from models.roles import Caller, Role
 from models.territory.model import GridCell, Township, Village
@@ -89,6 +90,15 @@ _OFFICER_RULES: dict[type, Callable[[Caller, Select], ColumnElement[bool]]] = {
     Enterprise: lambda caller, cells: Enterprise.cell_id.in_(cells),
     Hazard: lambda caller, cells: Hazard.cell_id.in_(cells),
     EnforcementDocument: lambda caller, cells: EnforcementDocument.cell_id.in_(cells),
+    # the patrols in their cells, and those they took part in
+    Patrol: lambda caller, cells: or_(
+        Patrol.id.in_(select(PatrolCell.patrol_id).where(PatrolCell.cell_id.in_(cells))),
+        Patrol.id.in_(
+            select(PatrolOfficer.patrol_id).where(
+                PatrolOfficer.officer_id == bindparam("scope_officer_id", caller.officer_id)
+            )
+        ),
+    ),
 }
 
 
@@ -122,6 +132,8 @@ _DEPARTMENT_RULES: dict[type, Callable[[Caller], ColumnElement[bool] | None]] = 
             )
         ),
     ),
+    # the patrols its staff recorded
+    Patrol: lambda caller: Patrol.recorded_by_user_id == bindparam("scope_user_id", caller.user_id),
     # the documents it issued, and those issued to the enterprises it supervises
     EnforcementDocument: lambda caller: or_(
         EnforcementDocument.department_id == bindparam("scope_department_id", caller.department_id),

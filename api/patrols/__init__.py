@@ -1,0 +1,5 @@
+"""Patrol records over HTTP."""
+
+from api.patrols.resources import BLUEPRINTS
+
+__all__ = ["BLUEPRINTS"]

@@ -1,0 +1,178 @@
+"""Schemas of patrol records: input is loaded by marshmallow, output only documented by it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from api.errors import coded
+from api.extensions import Schema
+from api.fields import Instant, coord_system_field, id_field, lat_field, lon_field, text_field
+from api.pagination import CursorArgs, CursorMetaSchema
+from geo.coords import to_wgs84
+from models.patrols.model import CheckInResult, PatrolKind
+
+UUID_PATTERN = r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
+MAX_POINTS = 20_000  # a day's walk at one fix every 5 s
+MAX_CHECK_INS = 500
+MAX_BATCH = 100
+
+
+def _enum(values: type, **kwargs: Any) -> ma.fields.Enum:
+    return ma.fields.Enum(values, by_value=True, **kwargs)
+
+
+def _ids(most: int, description: str, **kwargs: Any) -> ma.fields.List:
+    return ma.fields.List(
+        id_field(),
+        validate=ma.validate.Length(max=most, error=coded("invalid", f"at most {most}")),
+        metadata={"maxItems": most, "description": description},
+        **kwargs,
+    )
+
+
+class FixSchema(Schema):
+    at = Instant(required=True)
+    lon = lon_field()
+    lat = lat_field()
+    accuracy_m = ma.fields.Float(
+        allow_nan=False,
+        validate=ma.validate.Range(0, 10_000, error=coded("invalid", "accuracy_m: 0 to 10,000")),
+        metadata={"description": "the fix's accuracy in metres, as the phone reports it"},
+    )
+
+
+class CheckInSchema(Schema):
+    enterprise_id = id_field(required=True)
+    at = Instant(required=True)
+    lon = ma.fields.Float(allow_nan=False, validate=ma.validate.Range(-180, 180), metadata={"example": 113.12})
+    lat = ma.fields.Float(allow_nan=False, validate=ma.validate.Range(-90, 90), metadata={"example": 28.23})
+    result = _enum(CheckInResult, required=True, metadata={
+        "description": "normal 正常, hazards_found 发现隐患, entry_refused 拒绝检查, closed_down 已关停, "
+        "suspended_but_producing 擅自复产"})  # fmt: skip
+    notes = text_field(2000, example="消防通道畅通")
+
+    # a position is both coordinates or neither (the spec says so: JSON Schema's dependentRequired)
+    json_schema = {"dependentRequired": {"lon": ["lat"], "lat": ["lon"]}}  # noqa: RUF012
+
+    @ma.validates_schema
+    def _both_or_neither(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if ("lon" in data) != ("lat" in data):
+            raise ma.ValidationError(coded("invalid", "give both lon and lat, or neither"), "lon")
+
+
+class PatrolUploadSchema(Schema):
+    """One patrol record as the app recorded it offline; `coord_system` applies to every position in it."""
+
+    uuid = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(UUID_PATTERN, error=coded("uuid-format", "a UUID, e.g. 9f1c...-...")),
+        metadata={"example": "3f2b8c1e-7d4a-4b6e-9a2f-1c5d8e7f6a90", "description": "the record's identity, "
+                  "made by the app when the patrol starts: the same UUID is the same record"},
+    )  # fmt: skip
+    kind = _enum(PatrolKind, required=True)
+    officer_ids = _ids(50, "participating grid officers (default: the caller, if an officer)")
+    user_ids = _ids(50, "participating users (department staff, leaders; default: the caller, if no officer)")
+    cell_ids = _ids(50, "the cells patrolled, in your scope", required=True)
+    started_at = Instant(required=True)
+    ended_at = Instant(required=True)
+    coord_system = coord_system_field()
+    points = ma.fields.List(
+        ma.fields.Nested(FixSchema),
+        load_default=list,
+        validate=ma.validate.Length(max=MAX_POINTS, error=coded("invalid", f"at most {MAX_POINTS} points")),
+        metadata={"maxItems": MAX_POINTS, "description": "the track's fixes, in any order"},
+    )
+    check_ins = ma.fields.List(
+        ma.fields.Nested(CheckInSchema),
+        load_default=list,
+        validate=ma.validate.Length(max=MAX_CHECK_INS, error=coded("invalid", f"at most {MAX_CHECK_INS}")),
+        metadata={"maxItems": MAX_CHECK_INS},
+    )
+    notes = text_field(2000, example="例行巡查")
+
+    @ma.post_load
+    def _to_wgs84(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        system = data.pop("coord_system")
+        for item in [*data["points"], *data["check_ins"]]:
+            if "lon" in item:
+                lon, lat = to_wgs84(item["lon"], item["lat"], system)
+                item["lon"], item["lat"] = round(lon, 7), round(lat, 7)
+        return data
+
+
+class BatchSchema(Schema):
+    patrols = ma.fields.List(
+        ma.fields.Dict(),
+        required=True,
+        validate=ma.validate.Length(min=1, max=MAX_BATCH, error=coded("invalid", f"1 to {MAX_BATCH} records")),
+        metadata={"maxItems": MAX_BATCH, "description": "records as POST /patrols takes them (PatrolUpload), each "
+                  "checked and stored on its own"},
+    )  # fmt: skip
+
+
+class CheckInOutSchema(Schema):
+    id = ma.fields.Integer()
+    patrol_id = ma.fields.Integer()
+    enterprise_id = ma.fields.Integer()
+    at = ma.fields.DateTime()
+    lon = ma.fields.Float(allow_none=True)
+    lat = ma.fields.Float(allow_none=True)
+    result = _enum(CheckInResult)
+    notes = ma.fields.String(allow_none=True)
+
+
+class PatrolSchema(Schema):
+    id = ma.fields.Integer()
+    uuid = ma.fields.String()
+    kind = _enum(PatrolKind)
+    officer_ids = ma.fields.List(ma.fields.Integer())
+    user_ids = ma.fields.List(ma.fields.Integer())
+    person_visits = ma.fields.Integer(metadata={"description": "人次: one per participant"})
+    cell_ids = ma.fields.List(ma.fields.Integer())
+    township_id = ma.fields.Integer(allow_none=True, metadata={"description": "its first cell's"})
+    started_at = ma.fields.DateTime()
+    ended_at = ma.fields.DateTime()
+    distance_m = ma.fields.Float(metadata={"description": "the track's geodesic length"})
+    notes = ma.fields.String(allow_none=True)
+    recorded_by_user_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.DateTime()
+    check_ins = ma.fields.List(ma.fields.Nested(CheckInOutSchema))
+
+
+class PatrolPageSchema(CursorMetaSchema):
+    items = ma.fields.List(ma.fields.Nested(PatrolSchema))
+
+
+class PatrolListArgs(CursorArgs):
+    kind = _enum(PatrolKind)
+    township_id = id_field()
+    cell_id = id_field()
+    officer_id = id_field(metadata={"description": "a participant"})
+    recorded_by_user_id = id_field()
+    started_from = Instant()
+    started_before = Instant()
+
+
+class FieldErrorOut(Schema):
+    field = ma.fields.String(allow_none=True)
+    pointer = ma.fields.String()
+    code = ma.fields.String()
+    detail = ma.fields.String()
+    in_ = ma.fields.String(data_key="in")
+
+
+class BatchOutcomeSchema(Schema):
+    index = ma.fields.Integer(metadata={"description": "the record's place in the batch, from 0"})
+    uuid = ma.fields.String(allow_none=True)
+    outcome = ma.fields.String(metadata={"enum": ["created", "stored", "refused"]})
+    id = ma.fields.Integer(allow_none=True, metadata={"description": "the patrol's id (created or stored)"})
+    status = ma.fields.Integer(metadata={"description": "what POST /patrols would have answered for it"})
+    code = ma.fields.String(allow_none=True, metadata={"description": "refused: the problem's code"})
+    detail = ma.fields.String(allow_none=True)
+    errors = ma.fields.List(ma.fields.Nested(FieldErrorOut))
+
+
+class BatchAnswerSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(BatchOutcomeSchema), metadata={"description": "in the batch's order"})

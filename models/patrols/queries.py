@@ -1,0 +1,66 @@
+"""Reading patrol records in the caller's scope: one (with its check-ins), its track, a list. Never commits."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from models.listing import Listing
+from models.patrols.model import Patrol, PatrolCell, PatrolCheckIn, PatrolOfficer
+from models.reads import read_rows
+from models.roles import Caller
+from models.scope import built_once, row_in_scope, scope_clauses, scope_values
+
+PATROL_SELECT = select(*[c for c in Patrol.__table__.columns if c.key not in ("track", "points", "content_sha256")])
+CHECK_IN_SELECT = select(*PatrolCheckIn.__table__.columns).where(PatrolCheckIn.patrol_id == bindparam("p"))
+
+
+def patrol_row(session: Session, *, caller: Caller, patrol_id: int) -> dict[str, Any]:
+    """The patrol with its check-ins (404 out of scope)."""
+    row = row_in_scope(session, caller=caller, stmt=PATROL_SELECT, model=Patrol, record_id=patrol_id, what="patrol")
+    row["check_ins"] = read_rows(session, CHECK_IN_SELECT.order_by(PatrolCheckIn.at, PatrolCheckIn.id),
+                                 {"p": patrol_id})  # fmt: skip
+    return row
+
+
+def patrol_points(session: Session, *, caller: Caller, patrol_id: int) -> list[list[Any]]:
+    """The fixes kept for the patrol, oldest first (404 out of scope)."""
+    stmt = select(Patrol.id, Patrol.points)
+    return row_in_scope(session, caller=caller, stmt=stmt, model=Patrol, record_id=patrol_id, what="patrol")["points"]
+
+
+def patrol_listing(
+    *,
+    caller: Caller,
+    kind: str | None = None,
+    township_id: int | None = None,
+    cell_id: int | None = None,
+    officer_id: int | None = None,
+    recorded_by_user_id: int | None = None,
+    started_from: datetime | None = None,
+    started_before: datetime | None = None,
+) -> Listing:
+    """Patrols in the caller's scope, newest started first (then by id), filtered."""
+    listing = built_once(
+        ("patrol-list",),
+        caller,
+        lambda: Listing(PATROL_SELECT, tuple(scope_clauses(caller, Patrol)), (Patrol.started_at, Patrol.id), True),
+    )
+    clauses: list[Any] = []
+    for column, value in ((Patrol.kind, kind), (Patrol.township_id, township_id),
+                          (Patrol.recorded_by_user_id, recorded_by_user_id)):  # fmt: skip
+        if value is not None:
+            clauses.append(column == value)
+    if cell_id is not None:
+        clauses.append(Patrol.id.in_(select(PatrolCell.patrol_id).where(PatrolCell.cell_id == cell_id)))
+    if officer_id is not None:
+        clauses.append(Patrol.id.in_(select(PatrolOfficer.patrol_id).where(PatrolOfficer.officer_id == officer_id)))
+    if started_from is not None:
+        clauses.append(Patrol.started_at >= started_from)
+    if started_before is not None:
+        clauses.append(Patrol.started_at < started_before)
+    return replace(listing.filtered(*clauses), params=scope_values(caller))
