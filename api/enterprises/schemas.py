@@ -13,16 +13,22 @@ from api.fields import (
     Day,
     ReferenceGeometry,
     bbox_field,
-    coord_system_field,
     id_field,
-    lat_field,
-    lon_field,
     phone_field,
     position_field,
     text_field,
 )
+from api.geo_schemas import (
+    MAP_PAGE_CAP,
+    MAX_RADIUS_M,
+    AtPointArgs,
+    NearbyFeaturesBase,
+    RadiusArgs,
+    position_out,
+    truncated_out,
+)
 from api.pagination import CursorArgs, CursorMetaSchema, PageSize
-from api.territory.schemas import FeatureCollectionBase, PointSchema
+from api.territory.schemas import PointSchema
 from models.enterprises.credit_code import PATTERN, credit_code_problem
 from models.enterprises.model import KeyLevel, RiskLevel, Scale, Status
 
@@ -194,30 +200,13 @@ class EnterpriseListArgs(CursorArgs, EnterpriseFilterArgs):
 
 # ---- the spatial questions --------------------------------------------------------------------------------------
 
-MAX_RADIUS_M = 50_000
-MAP_PAGE_CAP = 1000
+
+class _AtPoint(AtPointArgs, EnterpriseFilterArgs):
+    pass
 
 
-class _AtPoint(EnterpriseFilterArgs):
-    lon = lon_field()
-    lat = lat_field()
-    coord_system = coord_system_field()
-
-
-class WithinRadiusArgs(_AtPoint):
-    radius_m = ma.fields.Float(
-        load_default=500.0,
-        allow_nan=False,
-        validate=ma.validate.Range(
-            0, MAX_RADIUS_M, error=coded("radius-out-of-range", f"radius_m: 0 to {MAX_RADIUS_M} metres")
-        ),
-        metadata={"description": f"geodesic metres, at most {MAX_RADIUS_M} (default 500)"},
-    )
-    limit = ma.fields.Integer(
-        load_default=50,
-        validate=ma.validate.Range(1, 500, error=coded("invalid", "limit: 1 to 500")),
-        metadata={"description": "at most this many, the nearest (default 50, at most 500); `truncated` says if more"},
-    )
+class WithinRadiusArgs(RadiusArgs, EnterpriseFilterArgs):
+    pass
 
 
 class NearestArgs(_AtPoint):
@@ -252,20 +241,11 @@ class NearGeometrySchema(Schema):
     )
 
 
-class PlaceSchema(Schema):
-    lon = ma.fields.Float()
-    lat = ma.fields.Float()
-    coord_system = ma.fields.String(metadata={"example": "wgs84"})
-
-
 class NearbyAnswerSchema(Schema):
     items = ma.fields.List(ma.fields.Nested(EnterpriseSchema), metadata={"description": "nearest first"})
-    position = ma.fields.Nested(PlaceSchema, metadata={"description": "the point asked about, in WGS-84"})
-    truncated = ma.fields.Boolean(metadata={"description": "within-radius: more lie within the radius than `limit`"})
+    position = position_out()
+    truncated = truncated_out()
 
 
-class NearbyFeatureCollectionSchema(FeatureCollectionBase):
+class NearbyFeatureCollectionSchema(NearbyFeaturesBase):
     """The enterprises near a point as a GeoJSON FeatureCollection, nearest first."""
-
-    position = ma.fields.Nested(PlaceSchema, metadata={"description": "the point asked about, in WGS-84"})
-    truncated = ma.fields.Boolean(metadata={"description": "within-radius: more lie within the radius than `limit`"})

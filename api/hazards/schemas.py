@@ -8,22 +8,26 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 
 from api.departments.schemas import sector_code
-from api.enterprises.schemas import PlaceSchema
 from api.errors import coded
 from api.extensions import PatchSchema, Schema
 from api.fields import (
     Day,
     Instant,
     bbox_field,
-    coord_system_field,
     id_field,
-    lat_field,
-    lon_field,
     position_field,
     text_field,
 )
+from api.geo_schemas import (
+    MAP_PAGE_CAP,
+    NearbyFeaturesBase,
+    RadiusArgs,
+    format_field,
+    position_out,
+    truncated_out,
+)
 from api.pagination import CursorArgs, CursorMetaSchema, PageSize
-from api.territory.schemas import FeatureCollectionBase, PointSchema
+from api.territory.schemas import PointSchema
 from models.hazards.counts import GROUPS
 from models.hazards.model import Action, Kind, Severity, Source, Status
 
@@ -356,40 +360,15 @@ class PhotosSchema(Schema):
 
 # ---- by place --------------------------------------------------------------------------------------------------------
 
-MAX_RADIUS_M = 50_000
-MAP_PAGE_CAP = 1000
 
-
-class HazardsWithinRadiusArgs(HazardFilterArgs):
-    lon = lon_field()
-    lat = lat_field()
-    coord_system = coord_system_field()
-    radius_m = ma.fields.Float(
-        load_default=500.0,
-        allow_nan=False,
-        validate=ma.validate.Range(
-            0, MAX_RADIUS_M, error=coded("radius-out-of-range", f"radius_m: 0 to {MAX_RADIUS_M} metres")
-        ),
-        metadata={"description": f"geodesic metres, at most {MAX_RADIUS_M} (default 500)"},
-    )
-    limit = ma.fields.Integer(
-        load_default=50,
-        validate=ma.validate.Range(1, 500, error=coded("invalid", "limit: 1 to 500")),
-        metadata={"description": "at most this many, the nearest (default 50, at most 500); `truncated` says if more"},
-    )
-    format = ma.fields.String(
-        validate=ma.validate.OneOf(["json", "geojson"]),
-        metadata={"description": "geojson: a FeatureCollection (or send Accept: application/geo+json)"},
-    )
+class HazardsWithinRadiusArgs(RadiusArgs, HazardFilterArgs):
+    format = format_field()
 
 
 class HazardsInBoxArgs(CursorArgs, HazardFilterArgs):
     bbox = bbox_field()
     page_size = PageSize(cap=MAP_PAGE_CAP)
-    format = ma.fields.String(
-        validate=ma.validate.OneOf(["json", "geojson"]),
-        metadata={"description": "geojson: a FeatureCollection (or send Accept: application/geo+json)"},
-    )
+    format = format_field()
 
 
 class HazardWithDistanceSchema(HazardSchema):
@@ -398,12 +377,9 @@ class HazardWithDistanceSchema(HazardSchema):
 
 class HazardsNearbySchema(Schema):
     items = ma.fields.List(ma.fields.Nested(HazardWithDistanceSchema), metadata={"description": "nearest first"})
-    position = ma.fields.Nested(PlaceSchema, metadata={"description": "the point asked about, in WGS-84"})
-    truncated = ma.fields.Boolean(metadata={"description": "more lie within the radius than `limit`"})
+    position = position_out()
+    truncated = truncated_out()
 
 
-class HazardsNearbyFeaturesSchema(FeatureCollectionBase):
+class HazardsNearbyFeaturesSchema(NearbyFeaturesBase):
     """The hazards near a point as a GeoJSON FeatureCollection, nearest first."""
-
-    position = ma.fields.Nested(PlaceSchema, metadata={"description": "the point asked about, in WGS-84"})
-    truncated = ma.fields.Boolean(metadata={"description": "more lie within the radius than `limit`"})
