@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime
+from enum import Enum
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,6 +60,11 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
         return process
+
+
+def sql_values(values: type[Enum]) -> str:
+    """The values of an enum as a SQL list (`'red', 'orange'`), for the CHECK constraint that keeps a column to them."""
+    return ", ".join(f"'{v.value}'" for v in values)
 
 
 UNSET: Any = object()  # a keyword argument left out, where None is a value ("clear the title")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from geo import SRID
 from models.audit import Audited
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, sql_values
 from models.search import searchable
 
 
@@ -51,10 +51,6 @@ class Status(StrEnum):
     CLOSED = "closed"  # 关闭: set by closing the record, never by a plain change
 
 
-def _in(values: type[StrEnum]) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
-
-
 @searchable("enterprise", sort_key="name")  # by name then id, as the list (see models.search)
 class Enterprise(Audited, Base):
     __tablename__ = "enterprises"
@@ -71,10 +67,10 @@ class Enterprise(Audited, Base):
         Index("ix_enterprises_cell_id_name_id", "cell_id", "name", "id"),
         Index("ix_enterprises_village_id_name_id", "village_id", "name", "id"),
         Index("ix_enterprises_name_id", "name", "id"),
-        CheckConstraint(f"risk_level IN ({_in(RiskLevel)})", name="risk_level"),
-        CheckConstraint(f"key_level IN ({_in(KeyLevel)})", name="key_level"),
-        CheckConstraint(f"scale IS NULL OR scale IN ({_in(Scale)})", name="scale"),
-        CheckConstraint(f"status IN ({_in(Status)})", name="status"),
+        CheckConstraint(f"risk_level IN ({sql_values(RiskLevel)})", name="risk_level"),
+        CheckConstraint(f"key_level IN ({sql_values(KeyLevel)})", name="key_level"),
+        CheckConstraint(f"scale IS NULL OR scale IN ({sql_values(Scale)})", name="scale"),
+        CheckConstraint(f"status IN ({sql_values(Status)})", name="status"),
         CheckConstraint("major_hazard_grade IS NULL OR major_hazard_grade BETWEEN 1 AND 4", name="major_hazard"),
     )
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from geo import SRID
 from models.audit import Audited
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, sql_values
 
 
 class Kind(StrEnum):
@@ -129,10 +129,6 @@ FIVE_IMPLEMENTATIONS = (
 )
 
 
-def _in(values: type[StrEnum]) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
-
-
 class Hazard(Audited, Base):
     __tablename__ = "hazards"
     __table_args__ = (
@@ -142,10 +138,10 @@ class Hazard(Audited, Base):
         Index("ix_hazards_cell_id_found_at_id", "cell_id", "found_at", "id"),
         Index("ix_hazards_enterprise_id_found_at_id", "enterprise_id", "found_at", "id"),
         Index("ix_hazards_status_deadline", "status", "deadline"),
-        CheckConstraint(f"kind IN ({_in(Kind)})", name="kind"),
-        CheckConstraint(f"severity IN ({_in(Severity)})", name="severity"),
-        CheckConstraint(f"source IN ({_in(Source)})", name="source"),
-        CheckConstraint(f"status IN ({_in(Status)})", name="status"),
+        CheckConstraint(f"kind IN ({sql_values(Kind)})", name="kind"),
+        CheckConstraint(f"severity IN ({sql_values(Severity)})", name="severity"),
+        CheckConstraint(f"source IN ({sql_values(Source)})", name="source"),
+        CheckConstraint(f"status IN ({sql_values(Status)})", name="status"),
         CheckConstraint("enterprise_id IS NOT NULL OR place_description IS NOT NULL", name="where"),
     )
 
@@ -220,7 +216,7 @@ class HazardStep(Base):
     __tablename__ = "hazard_steps"
     __table_args__ = (
         Index("ix_hazard_steps_hazard_id_id", "hazard_id", "id"),
-        CheckConstraint(f"action IN ({_in(Action)})", name="action"),
+        CheckConstraint(f"action IN ({sql_values(Action)})", name="action"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -254,7 +250,7 @@ class EnforcementDocument(Audited, Base):
         Index("ix_enforcement_documents_issued_on_id", "issued_on", "id"),
         Index("ix_enforcement_documents_enterprise_id_issued_on_id", "enterprise_id", "issued_on", "id"),
         Index("ix_enforcement_documents_township_id_issued_on_id", "township_id", "issued_on", "id"),
-        CheckConstraint(f"kind IN ({_in(DocumentKind)})", name="kind"),
+        CheckConstraint(f"kind IN ({sql_values(DocumentKind)})", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo import SRID
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, sql_values
 
 
 class PatrolKind(StrEnum):
@@ -35,16 +35,12 @@ class CheckInResult(StrEnum):
     SUSPENDED_BUT_PRODUCING = "suspended_but_producing"  # 擅自复产
 
 
-def _in(values: type[StrEnum]) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
-
-
 class Patrol(Base):
     __tablename__ = "patrols"
     __table_args__ = (
         Index("ix_patrols_started_at_id", "started_at", "id"),
         Index("ix_patrols_township_id_started_at_id", "township_id", "started_at", "id"),
-        CheckConstraint(f"kind IN ({_in(PatrolKind)})", name="kind"),
+        CheckConstraint(f"kind IN ({sql_values(PatrolKind)})", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -93,7 +89,7 @@ class PatrolCheckIn(Base):
     __tablename__ = "patrol_check_ins"
     __table_args__ = (
         Index("ix_patrol_check_ins_enterprise_id_at", "enterprise_id", "at"),
-        CheckConstraint(f"result IN ({_in(CheckInResult)})", name="result"),
+        CheckConstraint(f"result IN ({sql_values(CheckInResult)})", name="result"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
