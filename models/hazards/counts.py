@@ -75,32 +75,38 @@ def hazard_counts(
         "overdue": _sum(and_(~closed, Hazard.deadline.is_not(None), Hazard.deadline < end_day)),
         "closed_on_time": _sum(and_(closed, Hazard.closed_on_time.is_(True))),
     }
-    stmt = (
-        select(*keys, Hazard.severity.label("severity"), *[v.label(k) for k, v in figures.items()])
-        .where(
-            Hazard.found_at >= start,
-            Hazard.found_at < end,
-            Hazard.status != Status.VOIDED.value,
-            *scope_clauses(caller, Hazard),
+
+    def counted(by: list[Any]) -> list[dict[str, Any]]:
+        stmt = (
+            select(*by, Hazard.severity.label("severity"), *[v.label(k) for k, v in figures.items()])
+            .where(
+                Hazard.found_at >= start,
+                Hazard.found_at < end,
+                Hazard.status != Status.VOIDED.value,
+                *scope_clauses(caller, Hazard),
+            )
+            .group_by(*by, Hazard.severity)
         )
-        .group_by(*keys, Hazard.severity)
-    )
-    if group_by == "department":
-        stmt = stmt.join(HazardDepartment, HazardDepartment.hazard_id == Hazard.id)
-    rows = read_rows(session, stmt, scope_values(caller))
+        if group_by == "department" and by:
+            stmt = stmt.join(HazardDepartment, HazardDepartment.hazard_id == Hazard.id)
+        return read_rows(session, stmt, scope_values(caller))
+
+    def add(part: dict[str, Any], row: dict[str, Any]) -> None:
+        for figure in FIGURES:
+            part[row["severity"]][figure] += row[figure]
+            part["all"][figure] += row[figure]
+
+    rows = counted(keys)
     key_names = [k.key for k in keys]
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    total = _empty()
     for row in rows:
         key = tuple(row[k] for k in key_names)
-        group = groups.setdefault(key, {**dict(zip(key_names, key, strict=True)), **_empty()})
-        for part in (group, total) if group_by != "department" else (group,):
-            for figure in FIGURES:
-                part[row["severity"]][figure] += row[figure]
-                part["all"][figure] += row[figure]
+        add(groups.setdefault(key, {**dict(zip(key_names, key, strict=True)), **_empty()}), row)
+    total = _empty()
+    # by department a hazard counts under each department that sees it: the total counts each hazard once
+    for row in counted([]) if group_by == "department" else rows:
+        add(total, row)
     _count_documents(session, caller, group_by, start.astimezone(county_zone()).date(), end_day, groups, total)
-    if group_by == "department":  # each hazard once, however many departments see it
-        total = hazard_counts(session, caller=caller, group_by="sector", start=start, end=end, end_day=end_day)["total"]
     items = [_with_rates(g) for g in groups.values()]
     _name(session, group_by, items)
     items.sort(key=lambda g: (g.get("code") is None, g.get("code") or "", str(g.get(key_names[0]) or "")))
