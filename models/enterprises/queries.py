@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models.enterprises.model import Enterprise, EnterpriseDepartment
+from models.errors import NotFound, RuleViolation
 from models.listing import Listing
 from models.roles import Caller
 from models.scope import built_once, record_in_scope, row_in_scope, scope_clauses, scope_values
@@ -27,6 +28,15 @@ def enterprise_row(session: Session, *, caller: Caller, enterprise_id: int) -> d
 
 def get_enterprise(session: Session, *, caller: Caller, enterprise_id: int) -> Enterprise:
     return record_in_scope(session, caller=caller, model=Enterprise, record_id=enterprise_id, what="enterprise")
+
+
+def named_enterprise(session: Session, *, caller: Caller, enterprise_id: int) -> Enterprise:
+    """The enterprise a request body names (`enterprise_id`), in the caller's scope: one outside it, or missing, is
+    a 422 `enterprise-not-found` of that field (the body is wrong, not the URL)."""
+    try:
+        return get_enterprise(session, caller=caller, enterprise_id=enterprise_id)
+    except NotFound as exc:
+        raise RuleViolation(exc.detail, code="enterprise-not-found", pointer="/enterprise_id") from exc
 
 
 def enterprise_filters(

@@ -27,14 +27,14 @@ from models.base import county_today, utcnow, write_transaction
 from models.departments.model import Department
 from models.enterprises.model import Enterprise
 from models.enterprises.model import Status as EnterpriseStatus
-from models.errors import Conflict, Forbidden, NotFound, RuleViolation
+from models.enterprises.queries import named_enterprise
+from models.errors import Conflict, Forbidden, RuleViolation
 from models.hazards.model import OPEN_STATUSES, DocumentHazard, DocumentKind, EnforcementDocument, Hazard, Severity
 from models.listing import Listing
 from models.roles import Caller, Role
 from models.scope import (
     built_once,
     existing_id_if_visible,
-    record_in_scope,
     row_in_scope,
     scope_clauses,
     scope_values,
@@ -155,12 +155,7 @@ def issue_document(
     if issued_on > county_today():
         raise RuleViolation("a document is issued today or earlier", code="date-in-future", pointer="/issued_on")
     write_transaction(session, locks.places())
-    try:
-        enterprise = record_in_scope(
-            session, caller=caller, model=Enterprise, record_id=enterprise_id, what="enterprise"
-        )
-    except NotFound as exc:
-        raise RuleViolation(exc.detail, code="enterprise-not-found", pointer="/enterprise_id") from exc
+    enterprise = named_enterprise(session, caller=caller, enterprise_id=enterprise_id)
     issuer = _department(session, caller, department_id)
     taken = session.scalar(select(EnforcementDocument.id).where(EnforcementDocument.number == number))
     if taken is not None:

@@ -20,7 +20,8 @@ from models.base import check_version, commit_guarded, county_zone, utcnow, writ
 from models.departments.queries import departments_of_sector, sector_codes
 from models.enterprises.model import Enterprise
 from models.enterprises.places import derive_places_again, places_of
-from models.errors import Conflict, NotFound, RuleViolation
+from models.enterprises.queries import named_enterprise
+from models.errors import Conflict, RuleViolation
 from models.hazards.model import (
     Action,
     Hazard,
@@ -32,7 +33,7 @@ from models.hazards.rules import check_signer
 from models.hazards.service import sign_step, signer_of
 from models.listing import prefix_clause
 from models.roles import Caller, Role
-from models.scope import in_scope, record_in_scope
+from models.scope import in_scope
 from models.territory.guards import boundary_changed
 from models.territory.model import Level, Township
 
@@ -45,12 +46,7 @@ _OUT_OF_SCOPE = {
 
 
 def _enterprise(session: Session, caller: Caller, enterprise_id: int) -> Enterprise:
-    try:
-        enterprise = record_in_scope(
-            session, caller=caller, model=Enterprise, record_id=enterprise_id, what="enterprise"
-        )
-    except NotFound as exc:
-        raise RuleViolation(exc.detail, code="enterprise-not-found", pointer="/enterprise_id") from exc
+    enterprise = named_enterprise(session, caller=caller, enterprise_id=enterprise_id)
     if enterprise.closed_at is not None:
         raise Conflict(
             f"enterprise {enterprise_id} is closed: a hazard there is reported without it, by its place",
@@ -167,7 +163,7 @@ def report_hazard(
         )
     details = {"severity": hazard.severity, "found_at": found_at.isoformat()}
     sign_step(session, caller=caller, hazard=hazard, action=Action.REPORT, from_status=None, at=now, comment=comment,
-              details=details)  # fmt: skip
+              details=details, signer=signer)  # fmt: skip
     session.commit()
     return hazard
 

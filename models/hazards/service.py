@@ -50,8 +50,10 @@ def sign_step(
     comment: str | None,
     details: dict[str, Any],
     photo_ids: list[int] | None = None,
+    signer: dict[str, Any] | None = None,
 ) -> HazardStep:
-    """Keep a signed step of the hazard (its state as it now is), resting on these of its photos."""
+    """Keep a signed step of the hazard (its state as it now is), resting on these of its photos; `signer`: the
+    caller's `signer_of`, when the write has read it already."""
     step = HazardStep(
         hazard_id=hazard.id,
         action=action.value,
@@ -61,7 +63,7 @@ def sign_step(
         comment=comment,
         details={k: (v.isoformat() if isinstance(v, date) else v) for k, v in details.items() if v is not None}
         | ({"photo_ids": sorted(set(photo_ids))} if photo_ids else {}),
-        **signer_of(session, caller=caller),
+        **(signer or signer_of(session, caller=caller)),
     )
     session.add(step)
     if photo_ids:
