@@ -44,19 +44,16 @@ def _sum(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).cast(Integer)
 
 
-def _keys(group_by: str) -> list[Any]:
-    """The columns a row of this grouping is keyed by: the unit and the units above it."""
-    return {
-        "township": [Hazard.township_id.label("township_id")],
-        "village": [Hazard.village_id.label("village_id"), Hazard.township_id.label("township_id")],
-        "cell": [
-            Hazard.cell_id.label("cell_id"),
-            Hazard.village_id.label("village_id"),
-            Hazard.township_id.label("township_id"),
-        ],
-        "department": [HazardDepartment.department_id.label("department_id")],
-        "sector": [Hazard.sector.label("sector")],
-    }[group_by]
+_PLACES = {"township": ("township_id",), "village": ("village_id", "township_id"),
+           "cell": ("cell_id", "village_id", "township_id")}  # fmt: skip
+
+
+def _keys(model: type, group_by: str, department: Any, sector: Any) -> list[Any]:
+    """The columns a row of this grouping is keyed by: the unit and the units above it (both hazards and documents
+    keep their place), or the department, or the sector."""
+    if group_by in _PLACES:
+        return [getattr(model, name).label(name) for name in _PLACES[group_by]]
+    return [department.label("department_id")] if group_by == "department" else [sector.label("sector")]
 
 
 def hazard_counts(
@@ -66,7 +63,7 @@ def hazard_counts(
     scope. `end_day`: the county's day at `end` (what a deadline is compared with)."""
     if group_by not in GROUPS:
         raise ValueError(group_by)
-    keys = _keys(group_by)
+    keys = _keys(Hazard, group_by, HazardDepartment.department_id, Hazard.sector)
     closed = and_(Hazard.closed_at.is_not(None), Hazard.closed_at < end)
     figures = {
         "found": func.count(),
@@ -131,20 +128,7 @@ def _count_documents(
 ) -> None:
     """The enforcement documents issued in the period, by kind, into each group (by the enterprise's place when
     issued, the issuing department, or the enterprise's sector) and the total."""
-    keys = {
-        "township": [EnforcementDocument.township_id.label("township_id")],
-        "village": [
-            EnforcementDocument.village_id.label("village_id"),
-            EnforcementDocument.township_id.label("township_id"),
-        ],
-        "cell": [
-            EnforcementDocument.cell_id.label("cell_id"),
-            EnforcementDocument.village_id.label("village_id"),
-            EnforcementDocument.township_id.label("township_id"),
-        ],
-        "department": [EnforcementDocument.department_id.label("department_id")],
-        "sector": [Enterprise.sector.label("sector")],
-    }[group_by]
+    keys = _keys(EnforcementDocument, group_by, EnforcementDocument.department_id, Enterprise.sector)
     stmt = (
         select(*keys, EnforcementDocument.kind.label("kind"), func.count().label("n"))
         .where(
