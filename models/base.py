@@ -96,7 +96,8 @@ def write_transaction(session: Session, *lock_keys: LockKey) -> None:
     SQLite: BEGIN IMMEDIATE takes the database's single write lock before the first read.
     PostgreSQL: a transaction-scoped advisory lock per key (see `models.locks`) serialises writers of the same scope
     (e.g. the cells of one village) while other scopes go on in parallel. The keys are taken in the one global
-    order; a later call in the same transaction may only add kinds that come after those already held.
+    order; a later call in the same transaction may only add kinds that come after those already held (or keys it
+    holds already).
     A read transaction already open (say, the caller's user was loaded) is ended first: its reads were made
     without the lock, so the write re-reads what it checks. Unflushed changes there would be a bug.
     """
@@ -111,8 +112,8 @@ def write_transaction(session: Session, *lock_keys: LockKey) -> None:
         session.info["write_transaction"] = True
     if not all(isinstance(key, LockKey) for key in lock_keys):
         raise TypeError("lock keys are built by models.locks")
-    keys = sorted(lock_keys)
     held: list[LockKey] = session.info.setdefault("locks_held", [])
+    keys = sorted(set(lock_keys) - set(held))  # (a key already held is held: a patrol's findings report one by one)
     if keys and held and keys[0].rank < max(held).rank:
         raise RuntimeError(f"lock {keys[0]} taken after {max(held)}: out of the order in models.locks")
     held.extend(keys)

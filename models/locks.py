@@ -28,11 +28,11 @@ class LockKind(Enum):
     MOBILE = "mobile"  # a mobile number being free among active officers
     REFRESH_TOKEN = "refresh-token"  # one use of one refresh token at a time
     AUTH_SESSION = "auth-session"  # a login session's token chain
+    PATROL = "patrol"  # one patrol record's UUID (sent again at once, stored once); before its findings' places
     PLACES = "places"  # where things stand: enterprises' locations and the boundaries that place them
     CREDIT_CODE = "credit-code"  # a credit code being free among live enterprises
     HAZARD_NUMBERS = "hazard-numbers"  # the next hazard number of one township and year
     HAZARD = "hazard"  # one hazard's state: its steps are taken one at a time
-    PATROL = "patrol"  # one patrol record's UUID: sent again at once, it is stored once
 
 
 ORDER = {kind: rank for rank, kind in enumerate(LockKind)}

@@ -55,7 +55,7 @@ class Patrols(MethodView):
         """
         paging, filters = split_paging(arguments)
         listing = patrol_listing(caller=current_caller(), **filters)
-        return json_response(list_answer(listing, paging, lambda row: {**row, "check_ins": []}))
+        return json_response(list_answer(listing, paging, lambda row: {**row, "check_ins": [], "findings": []}))
 
     @patrols.access(*sorted(RECORDERS), note=WRITE_NOTE)
     @patrols.idempotent()

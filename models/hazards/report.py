@@ -63,7 +63,14 @@ def _number(session: Session, township_id: int | None, year: int) -> tuple[str, 
     return f"{prefix}{last + 1:04d}", last + 1
 
 
-def report_hazard(
+def report_hazard(session: Session, *, caller: Caller, **report: Any) -> Hazard:
+    """Report a hazard (see `add_report`) in a transaction of its own."""
+    hazard = add_report(session, caller=caller, **report)
+    session.commit()
+    return hazard
+
+
+def add_report(
     session: Session,
     *,
     caller: Caller,
@@ -81,7 +88,8 @@ def report_hazard(
 ) -> Hazard:
     """Report a hazard at a WGS-84 point (by default its enterprise's), signed by the caller as its finder. Its
     place (cell, village, township) is derived from the point; its sector and departments from its enterprise
-    unless the sector is given."""
+    unless the sector is given. Within the caller's write transaction (a patrol's findings land with the patrol):
+    never commits; on a refusal the caller rolls back."""
     check_signer(caller, None, Action.REPORT)
     write_transaction(session, locks.places())
     enterprise = _enterprise(session, caller, enterprise_id) if enterprise_id is not None else None
@@ -155,7 +163,6 @@ def report_hazard(
             insert(HazardDepartment.__table__), [{"hazard_id": hazard.id, "department_id": d} for d in departments]
         )
     if not in_scope(session, caller=caller, model=Hazard, record_id=hazard.id):
-        session.rollback()
         raise RuleViolation(
             f"this hazard would lie outside your scope: {_OUT_OF_SCOPE.get(caller.role, '')}",
             code="hazard-outside-scope",
@@ -164,7 +171,6 @@ def report_hazard(
     details = {"severity": hazard.severity, "found_at": found_at.isoformat()}
     sign_step(session, caller=caller, hazard=hazard, action=Action.REPORT, from_status=None, at=now, comment=comment,
               details=details, signer=signer)  # fmt: skip
-    session.commit()
     return hazard
 
 

@@ -35,6 +35,12 @@ class CheckInResult(StrEnum):
     SUSPENDED_BUT_PRODUCING = "suspended_but_producing"  # 擅自复产
 
 
+class TravelMode(StrEnum):
+    WALKING = "walking"  # 步行
+    CYCLING = "cycling"  # 骑行 (bicycle, e-bike, motorbike)
+    DRIVING = "driving"  # 驾车
+
+
 class Patrol(Base):
     __tablename__ = "patrols"
     __table_args__ = (
@@ -60,6 +66,13 @@ class Patrol(Base):
         Geometry("LINESTRING", srid=SRID, spatial_index=True), nullable=True
     )  # the fixes as a line (none with fewer than two)
     distance_m: Mapped[float] = mapped_column(Float)  # geodesic length of the track
+    travel_mode: Mapped[str] = mapped_column(String(10))  # a TravelMode: the speed it is judged by (no CHECK, 0010)
+    # the share of the track's length inside the patrol's cells (none without a track)
+    share_inside: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # plausibility (`models.patrols.plausibility`): [{"code", "detail", "figures": {...}}], and their codes as
+    # " implausible-speed track-gap " (lists filter by a code with LIKE on both backends)
+    flags: Mapped[list[Any]] = mapped_column(JSON)
+    flag_codes: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -100,3 +113,35 @@ class PatrolCheckIn(Base):
     lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     result: Mapped[str] = mapped_column(String(30))
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    distance_m: Mapped[float | None] = mapped_column(Float, nullable=True)  # from its enterprise (with a position)
+    seq: Mapped[int] = mapped_column(Integer)  # its place in the record's check-ins, from 0 (photos name it)
+
+
+class PatrolFinding(Base):
+    """A hazard found on a patrol: reported to the ledger with the patrol, at a check-in or away from any."""
+
+    __tablename__ = "patrol_findings"
+
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id"), primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrols.id"), index=True)
+    check_in_id: Mapped[int | None] = mapped_column(ForeignKey("patrol_check_ins.id"), nullable=True, index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # its place among its check-in's findings (or the record's), from 0
+
+
+class PatrolPhoto(Base):
+    """A photo sent after its record, by the record's UUID: of the patrol, of a check-in, or of a finding (then
+    it is also the hazard's photo, `hazard_photo_id`). The same image sent again to the same place is one photo."""
+
+    __tablename__ = "patrol_photos"
+    __table_args__ = (Index("ix_patrol_photos_patrol_id_sha256", "patrol_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrols.id"))
+    check_in_id: Mapped[int | None] = mapped_column(ForeignKey("patrol_check_ins.id"), nullable=True)
+    hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hazards.id"), nullable=True)
+    hazard_photo_id: Mapped[int | None] = mapped_column(ForeignKey("hazard_photos.id"), nullable=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(30))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,21 +9,39 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from models.hazards.model import Hazard
 from models.listing import Listing
-from models.patrols.model import Patrol, PatrolCell, PatrolCheckIn, PatrolOfficer
+from models.patrols.model import Patrol, PatrolCell, PatrolCheckIn, PatrolFinding, PatrolOfficer
 from models.reads import read_rows
 from models.roles import Caller
 from models.scope import built_once, row_in_scope, scope_clauses, scope_values
 
-PATROL_SELECT = select(*[c for c in Patrol.__table__.columns if c.key not in ("track", "points", "content_sha256")])
+_INTERNAL = ("track", "points", "content_sha256", "flag_codes")
+PATROL_SELECT = select(*[c for c in Patrol.__table__.columns if c.key not in _INTERNAL])
 CHECK_IN_SELECT = select(*PatrolCheckIn.__table__.columns).where(PatrolCheckIn.patrol_id == bindparam("p"))
+FINDING_SELECT = (
+    select(
+        PatrolFinding.hazard_id,
+        Hazard.number,
+        Hazard.status,
+        Hazard.severity,
+        PatrolFinding.check_in_id,
+        PatrolCheckIn.seq.label("check_in_seq"),
+        PatrolFinding.seq,
+    )
+    .join(Hazard, Hazard.id == PatrolFinding.hazard_id)
+    .outerjoin(PatrolCheckIn, PatrolCheckIn.id == PatrolFinding.check_in_id)
+    .where(PatrolFinding.patrol_id == bindparam("p"))
+    .order_by(PatrolCheckIn.seq.is_(None), PatrolCheckIn.seq, PatrolFinding.seq)  # check-ins first
+)
 
 
 def patrol_row(session: Session, *, caller: Caller, patrol_id: int) -> dict[str, Any]:
-    """The patrol with its check-ins (404 out of scope)."""
+    """The patrol with its check-ins and the hazards it found (404 out of scope)."""
     row = row_in_scope(session, caller=caller, stmt=PATROL_SELECT, model=Patrol, record_id=patrol_id, what="patrol")
-    row["check_ins"] = read_rows(session, CHECK_IN_SELECT.order_by(PatrolCheckIn.at, PatrolCheckIn.id),
+    row["check_ins"] = read_rows(session, CHECK_IN_SELECT.order_by(PatrolCheckIn.seq, PatrolCheckIn.id),
                                  {"p": patrol_id})  # fmt: skip
+    row["findings"] = read_rows(session, FINDING_SELECT, {"p": patrol_id})
     return row
 
 
@@ -43,6 +61,8 @@ def patrol_listing(
     recorded_by_user_id: int | None = None,
     started_from: datetime | None = None,
     started_before: datetime | None = None,
+    flagged: bool | None = None,
+    flag: str | None = None,
 ) -> Listing:
     """Patrols in the caller's scope, newest started first (then by id), filtered."""
     listing = built_once(
@@ -63,4 +83,8 @@ def patrol_listing(
         clauses.append(Patrol.started_at >= started_from)
     if started_before is not None:
         clauses.append(Patrol.started_at < started_before)
+    if flagged is not None:
+        clauses.append(Patrol.flag_codes != " " if flagged else Patrol.flag_codes == " ")
+    if flag is not None:
+        clauses.append(Patrol.flag_codes.contains(f" {flag} ", autoescape=True))
     return replace(listing.filtered(*clauses), params=scope_values(caller))
