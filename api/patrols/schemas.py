@@ -245,3 +245,31 @@ class BatchOutcomeSchema(Schema):
 
 class BatchAnswerSchema(Schema):
     items = ma.fields.List(ma.fields.Nested(BatchOutcomeSchema), metadata={"description": "in the batch's order"})
+
+
+class PhotoPlaceArgs(Schema):
+    check_in = ma.fields.Integer(
+        validate=ma.validate.Range(0, MAX_CHECK_INS - 1), metadata={"description": "a check-in's place in the record"}
+    )
+    finding = ma.fields.Integer(
+        validate=ma.validate.Range(0, MAX_FINDINGS - 1),
+        metadata={"description": "a finding's place among its check-in's findings (or the record's own)"},
+    )
+
+
+class PatrolPhotoSchema(Schema):
+    id = ma.fields.Integer()
+    patrol_id = ma.fields.Integer()
+    check_in_id = ma.fields.Integer(allow_none=True)
+    check_in_seq = ma.fields.Integer(allow_none=True, metadata={"description": "its check-in's place in the record"})
+    hazard_id = ma.fields.Integer(allow_none=True, metadata={"description": "a finding's photo: its hazard"})
+    hazard_photo_id = ma.fields.Integer(allow_none=True, metadata={"description": "the same photo in the ledger"})
+    content_type = ma.fields.String(metadata={"example": "image/jpeg"})
+    size = ma.fields.Integer(metadata={"description": "bytes"})
+    sha256 = ma.fields.String()
+    uploaded_by_user_id = ma.fields.Integer(allow_none=True)
+    uploaded_at = ma.fields.DateTime()
+
+
+class PatrolPhotosSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(PatrolPhotoSchema), metadata={"description": "oldest first"})

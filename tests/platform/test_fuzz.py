@@ -86,8 +86,9 @@ RULES_BEYOND_SCHEMAS = frozenset(
         "deadline-not-later", "interim-measures-required",
         # a photo is an image (told by its bytes); a rectification on the spot rests on one of the hazard's photos
         "photo-type", "photo-required", "photo-not-found",
-        # a patrol record names cells and people in the caller's county, and ends after it starts
-        "cell-not-found", "user-not-found", "ended-before-started",
+        # a patrol record names cells and people in the caller's county, and ends after it starts; its photos name
+        # a check-in or finding it has
+        "cell-not-found", "user-not-found", "ended-before-started", "check-in-not-found", "finding-not-found",
         # a period's days in order (from <= to)
         "period-inverted",
     }
