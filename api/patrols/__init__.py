@@ -1,6 +1,6 @@
 """Patrol records over HTTP."""
 
-from api.patrols import photos  # noqa: F401  (its routes, on the patrols blueprint)
+from api.patrols import coverage, photos  # noqa: F401  (their routes, on the patrols blueprint)
 from api.patrols.resources import BLUEPRINTS
 
 __all__ = ["BLUEPRINTS"]

@@ -9,8 +9,10 @@ import marshmallow as ma
 from api.departments.schemas import sector_code
 from api.errors import coded
 from api.extensions import Schema
-from api.fields import Instant, coord_system_field, id_field, lat_field, lon_field, text_field
+from api.fields import Day, Instant, coord_system_field, id_field, lat_field, lon_field, text_field
+from api.geo_schemas import format_field
 from api.pagination import CursorArgs, CursorMetaSchema
+from api.territory.schemas import FeatureCollectionBase
 from geo.coords import to_wgs84
 from models.hazards.model import Kind, Severity, Status
 from models.patrols.model import CheckInResult, PatrolKind, TravelMode
@@ -273,3 +275,99 @@ class PatrolPhotoSchema(Schema):
 
 class PatrolPhotosSchema(Schema):
     items = ma.fields.List(ma.fields.Nested(PatrolPhotoSchema), metadata={"description": "oldest first"})
+
+
+# ---- coverage --------------------------------------------------------------------------------------------------------
+
+
+class CoverageArgs(Schema):
+    from_ = Day(data_key="from", metadata={"description": "the period's first day, in the county (default: 29 days "
+                                           "before `to`)"})  # fmt: skip
+    to = Day(metadata={"description": "the period's last day (included; default: today)"})
+    within_m = ma.fields.Float(
+        load_default=50.0,
+        allow_nan=False,
+        validate=ma.validate.Range(5, 500, error=coded("invalid", "within_m: 5 to 500")),
+        metadata={"description": "the distance from a track that counts as covered, in metres (default 50)"},
+    )
+    idle_days = ma.fields.Integer(
+        load_default=7,
+        validate=ma.validate.Range(1, 366, error=coded("invalid", "idle_days: 1 to 366")),
+        metadata={"description": "a cell with no patrol started in this many days before the period's end is idle"},
+    )
+    format = format_field()
+
+    @ma.validates_schema
+    def _in_order(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if "from_" in data and "to" in data and data["from_"] > data["to"]:
+            raise ma.ValidationError(coded("period-inverted", "from is on or before to"), "to")
+
+
+class CoverageUnitSchema(Schema):
+    level = ma.fields.String(metadata={"enum": ["township", "village", "cell"]})
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+
+
+class OverdueVisitSchema(Schema):
+    id = ma.fields.Integer(metadata={"description": "the enterprise"})
+    name = ma.fields.String()
+    risk_level = ma.fields.String(metadata={"enum": ["red", "orange", "yellow", "blue"]})
+    last_visit_at = ma.fields.DateTime(allow_none=True, metadata={"description": "its last check-in, if any"})
+    due_since = ma.fields.DateTime(allow_none=True, metadata={"description": "null: never visited"})
+
+
+class CoverageEnterprisesSchema(Schema):
+    total = ma.fields.Integer(metadata={"description": "operating (not closed) enterprises of the unit"})
+    visited = ma.fields.Integer(metadata={"description": "checked in at during the period"})
+    not_visited = ma.fields.Integer()
+    not_visited_ids = ma.fields.List(ma.fields.Integer())
+    overdue_for_visit = ma.fields.List(
+        ma.fields.Nested(OverdueVisitSchema),
+        metadata={"description": "not visited within their risk level's interval by the period's end"},
+    )
+
+
+class IdleCellSchema(Schema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    last_patrol_at = ma.fields.DateTime(allow_none=True, metadata={"description": "null: never patrolled"})
+
+
+class OfficerFiguresSchema(Schema):
+    officer_id = ma.fields.Integer()
+    name = ma.fields.String(allow_none=True)
+    patrols = ma.fields.Integer()
+    distance_m = ma.fields.Float()
+    check_ins = ma.fields.Integer()
+    hazards_found = ma.fields.Integer()
+
+
+class CoverageSchema(Schema):
+    unit = ma.fields.Nested(CoverageUnitSchema)
+    from_ = ma.fields.Date(data_key="from")
+    to = ma.fields.Date()
+    start = ma.fields.DateTime(metadata={"description": "the period's first instant (the county's midnight)"})
+    end = ma.fields.DateTime(metadata={"description": "the instant after the period"})
+    within_m = ma.fields.Float()
+    patrols = ma.fields.Integer(metadata={"description": "patrols that name a cell of the unit, started in the period"})
+    person_visits = ma.fields.Integer(metadata={"description": "人次: their participants, added up"})
+    distance_m = ma.fields.Float(metadata={"description": "their tracks' length, added up"})
+    check_ins = ma.fields.Integer()
+    hazards_found = ma.fields.Integer(metadata={"description": "their findings (hazards reported with them)"})
+    area_m2 = ma.fields.Float()
+    covered_m2 = ma.fields.Float(metadata={"description": "the part of the unit within within_m of their tracks"})
+    covered_share = ma.fields.Float(allow_none=True)
+    enterprises = ma.fields.Nested(CoverageEnterprisesSchema)
+    visit_policy_days = ma.fields.Dict(metadata={"description": "days between visits by risk level"})
+    idle_days = ma.fields.Integer()
+    idle_cells = ma.fields.List(ma.fields.Nested(IdleCellSchema))
+    officers = ma.fields.List(ma.fields.Nested(OfficerFiguresSchema), metadata={"description": "most patrols first"})
+
+
+class CoverageLayersSchema(FeatureCollectionBase):
+    """Map layers: each feature's `layer` property is unit, covered, uncovered, enterprise or idle_cell."""
+
+    figures = ma.fields.Nested(CoverageSchema, metadata={"description": "the JSON answer's figures"})

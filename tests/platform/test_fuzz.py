@@ -89,8 +89,8 @@ RULES_BEYOND_SCHEMAS = frozenset(
         # a patrol record names cells and people in the caller's county, and ends after it starts; its photos name
         # a check-in or finding it has
         "cell-not-found", "user-not-found", "ended-before-started", "check-in-not-found", "finding-not-found",
-        # a period's days in order (from <= to)
-        "period-inverted",
+        # a period's days in order (from <= to), and patrol coverage over at most 366 of them
+        "period-inverted", "period-too-long",
     }
 )  # fmt: skip
 

@@ -1,0 +1,229 @@
+"""Patrol coverage of a cell, village or township over a period of days: what was patrolled, what was not, who did
+how much. Everything counted is what the caller may see (their scope); never commits.
+
+The patrols of a unit are those that name one of its cells, started within the period. Their tracks cover the part
+of the unit within `within_m` (50 m by default) of them: the union of the tracks' buffers, computed with shapely in
+a Lambert azimuthal equal-area projection centred on the unit (so areas are true areas), each track simplified to
+`SIMPLIFY_M` first (the figures move by less than that metre along the edges; GPS fixes are 3-15 m off anyway).
+The same computation on both backends: their answers are the same.
+
+Visit policy (PATROL_VISIT_DAYS, default `red=7,orange=14,yellow=30,blue=90`): an enterprise of that risk level not
+checked in at for longer than that many days by the period's end (or ever) is overdue for a visit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+import shapely
+from geoalchemy2.shape import to_shape
+from pyproj import Transformer
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.base import county_zone
+from models.enterprises.model import Enterprise, RiskLevel
+from models.errors import RuleViolation
+from models.patrols.model import Patrol, PatrolCell, PatrolCheckIn, PatrolFinding
+from models.people.model import Officer
+from models.roles import Caller
+from models.scope import row_in_scope, scope_clauses, scope_values
+from models.territory.model import GridCell, Township, Village
+
+SIMPLIFY_M = 1.0
+MAX_DAYS = 366
+DEFAULT_VISIT_DAYS = {RiskLevel.RED: 7, RiskLevel.ORANGE: 14, RiskLevel.YELLOW: 30, RiskLevel.BLUE: 90}
+LEVELS = {"township": Township, "village": Village, "cell": GridCell}
+
+
+def visit_policy() -> dict[str, int]:
+    """Days between visits by risk level (PATROL_VISIT_DAYS, e.g. `red=7,orange=14`; the rest keep the default)."""
+    days = {str(level): n for level, n in DEFAULT_VISIT_DAYS.items()}
+    for pair in filter(None, (os.environ.get("PATROL_VISIT_DAYS") or "").split(",")):
+        level, _, n = pair.partition("=")
+        if level.strip() in days:
+            days[level.strip()] = int(n)
+    return days
+
+
+def _cells_of(level: str, unit_id: int) -> Any:
+    column = {"township": GridCell.township_id, "village": GridCell.village_id, "cell": GridCell.id}[level]
+    return column == unit_id
+
+
+def covered_area(
+    unit: BaseGeometry, tracks: list[BaseGeometry], within_m: float
+) -> tuple[float, float, BaseGeometry, BaseGeometry]:
+    """The unit's area (m²), the part of it within `within_m` of a track (m²), and both parts as WGS-84 geometries
+    (covered, uncovered)."""
+    centre = unit.centroid
+    projection = f"+proj=laea +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m"
+    forward = Transformer.from_crs("EPSG:4326", projection, always_xy=True)
+    backward = Transformer.from_crs(projection, "EPSG:4326", always_xy=True)
+
+    def project(geometry: Any, transformer: Transformer) -> Any:
+        return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+    area = project(unit, forward)
+    if tracks:
+        lines = shapely.simplify(project(np.array(tracks, dtype=object), forward), SIMPLIFY_M)
+        near = shapely.union_all(shapely.buffer(lines, within_m))
+        covered = shapely.intersection(area, near)
+    else:
+        covered = shapely.Polygon()
+    covered_wgs84 = shapely.intersection(project(covered, backward), unit)  # (the unit's own edges, not round-tripped)
+    return float(area.area), float(covered.area), covered_wgs84, shapely.difference(unit, covered_wgs84)
+
+
+def coverage(
+    session: Session,
+    *,
+    caller: Caller,
+    level: str,
+    unit_id: int,
+    from_day: date,
+    to_day: date,
+    within_m: float = 50.0,
+    idle_days: int = 7,
+    geometry: bool = False,
+) -> dict[str, Any]:
+    """The figures of the unit for the days `from_day` to `to_day` (both included, in the county); with `geometry`,
+    also its covered and uncovered parts and its enterprises' and idle cells' places (for a map)."""
+    if (to_day - from_day).days + 1 > MAX_DAYS:
+        raise RuleViolation(f"a period of at most {MAX_DAYS} days", code="period-too-long", pointer="/to")
+    zone = county_zone()
+    start, end = datetime.combine(from_day, time(0), zone), datetime.combine(to_day + timedelta(days=1), time(0), zone)
+    model = LEVELS[level]
+    stmt = select(model.id, model.code, model.name, model.boundary, model.area_m2)
+    unit = row_in_scope(session, caller=caller, stmt=stmt, model=model, record_id=unit_id, what=level)
+    params = scope_values(caller)
+    cells = session.execute(
+        select(GridCell.id, GridCell.code, GridCell.name, GridCell.boundary).where(
+            _cells_of(level, unit_id), GridCell.retired_at.is_(None), *scope_clauses(caller, GridCell)
+        ).order_by(GridCell.code), params,
+    ).all()  # fmt: skip
+    cell_ids = [c.id for c in cells]
+    patrols = session.execute(
+        select(Patrol.id, Patrol.track, Patrol.distance_m, Patrol.person_visits, Patrol.officer_ids,
+               Patrol.started_at).where(
+            Patrol.id.in_(select(PatrolCell.patrol_id).where(PatrolCell.cell_id.in_(cell_ids))),
+            Patrol.started_at >= start, Patrol.started_at < end, *scope_clauses(caller, Patrol),
+        ), params,
+    ).all()  # fmt: skip
+    patrol_ids = [p.id for p in patrols]
+    check_ins = Counter(dict(session.execute(
+        select(PatrolCheckIn.patrol_id, func.count()).where(PatrolCheckIn.patrol_id.in_(patrol_ids))
+        .group_by(PatrolCheckIn.patrol_id)
+    ).all()))  # fmt: skip
+    found = Counter(dict(session.execute(
+        select(PatrolFinding.patrol_id, func.count()).where(PatrolFinding.patrol_id.in_(patrol_ids))
+        .group_by(PatrolFinding.patrol_id)
+    ).all()))  # fmt: skip
+    boundary = to_shape(unit["boundary"])
+    tracks = [to_shape(p.track) for p in patrols if p.track is not None]
+    area_m2, covered_m2, covered, uncovered = covered_area(boundary, tracks, within_m)
+    enterprises = _enterprises(session, caller, level, unit_id, start, end)
+    idle = _idle_cells(session, cells, end, idle_days)
+    answer = {
+        "unit": {"level": level, "id": unit["id"], "code": unit["code"], "name": unit["name"]},
+        "from": from_day, "to": to_day, "start": start, "end": end, "within_m": within_m,
+        "patrols": len(patrols), "person_visits": sum(p.person_visits for p in patrols),
+        "distance_m": round(sum(p.distance_m for p in patrols), 1),
+        "check_ins": sum(check_ins.values()), "hazards_found": sum(found.values()),
+        "area_m2": round(area_m2, 1), "covered_m2": round(covered_m2, 1),
+        "covered_share": round(covered_m2 / area_m2, 4) if area_m2 else None,
+        "enterprises": {
+            "total": len(enterprises), "visited": sum(1 for e in enterprises if e["visited"]),
+            "not_visited": sum(1 for e in enterprises if not e["visited"]),
+            "not_visited_ids": [e["id"] for e in enterprises if not e["visited"]],
+            "overdue_for_visit": [{k: e[k] for k in ("id", "name", "risk_level", "last_visit_at", "due_since")}
+                                  for e in enterprises if e["overdue"]],
+        },
+        "visit_policy_days": visit_policy(),
+        "idle_days": idle_days,
+        "idle_cells": [{k: c[k] for k in ("id", "code", "name", "last_patrol_at")} for c in idle],
+        "officers": _per_officer(session, patrols, check_ins, found),
+    }  # fmt: skip
+    if geometry:
+        answer["geometry"] = {
+            "unit": mapping(boundary), "covered": mapping(covered), "uncovered": mapping(uncovered),
+            "enterprises": enterprises, "idle_cells": [{**c, "boundary": mapping(c["shape"])} for c in idle],
+        }  # fmt: skip
+    return answer
+
+
+def _enterprises(
+    session: Session, caller: Caller, level: str, unit_id: int, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """The unit's operating (not closed) enterprises, with their last visit by the period's end, whether they were
+    visited within it and whether they are overdue under the visit policy."""
+    column = {"township": Enterprise.township_id, "village": Enterprise.village_id, "cell": Enterprise.cell_id}[level]
+    last_visit = (
+        select(func.max(PatrolCheckIn.at)).where(PatrolCheckIn.enterprise_id == Enterprise.id, PatrolCheckIn.at < end)
+    ).scalar_subquery()  # fmt: skip
+    first_in_period = (
+        select(func.min(PatrolCheckIn.at)).where(PatrolCheckIn.enterprise_id == Enterprise.id,
+                                                 PatrolCheckIn.at >= start, PatrolCheckIn.at < end)
+    ).scalar_subquery()  # fmt: skip
+    rows = session.execute(
+        select(Enterprise.id, Enterprise.name, Enterprise.risk_level, Enterprise.lon, Enterprise.lat,
+               last_visit.label("last_visit_at"), first_in_period.label("visited_at"))
+        .where(column == unit_id, Enterprise.closed_at.is_(None), *scope_clauses(caller, Enterprise))
+        .order_by(Enterprise.id), scope_values(caller),
+    ).all()  # fmt: skip
+    policy, answer = visit_policy(), []
+    for row in rows:
+        last = _aware(row.last_visit_at)
+        due = last + timedelta(days=policy[row.risk_level]) if last is not None else None
+        answer.append({
+            "id": row.id, "name": row.name, "risk_level": row.risk_level, "lon": row.lon, "lat": row.lat,
+            "last_visit_at": last, "visited": row.visited_at is not None,
+            "overdue": due is None or due < end, "due_since": due if due is not None and due < end else None,
+        })  # fmt: skip
+    return answer
+
+
+def _aware(value: Any) -> datetime | None:
+    """A time read by an aggregate (MAX keeps its column's type; should a backend answer text, it is UTC)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _idle_cells(session: Session, cells: list[Any], end: datetime, idle_days: int) -> list[dict[str, Any]]:
+    """The cells with no patrol started in the `idle_days` before the period's end."""
+    last = dict(session.execute(
+        select(PatrolCell.cell_id, func.max(Patrol.started_at)).join(Patrol, Patrol.id == PatrolCell.patrol_id)
+        .where(PatrolCell.cell_id.in_([c.id for c in cells]), Patrol.started_at < end).group_by(PatrolCell.cell_id)
+    ).all())  # fmt: skip
+    since = end - timedelta(days=idle_days)
+    idle = []
+    for cell in cells:
+        at = _aware(last.get(cell.id))
+        if at is None or at < since:
+            idle.append({"id": cell.id, "code": cell.code, "name": cell.name, "last_patrol_at": at,
+                         "shape": to_shape(cell.boundary)})  # fmt: skip
+    return idle
+
+
+def _per_officer(session: Session, patrols: list[Any], check_ins: Counter, found: Counter) -> list[dict[str, Any]]:
+    figures: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"patrols": 0, "distance_m": 0.0, "check_ins": 0, "hazards_found": 0}
+    )
+    for p in patrols:
+        for officer_id in p.officer_ids:
+            row = figures[officer_id]
+            row["patrols"] += 1
+            row["distance_m"] += p.distance_m
+            row["check_ins"] += check_ins[p.id]
+            row["hazards_found"] += found[p.id]
+    names = dict(session.execute(select(Officer.id, Officer.name).where(Officer.id.in_(list(figures)))).all())
+    return [{"officer_id": i, "name": names.get(i), **row, "distance_m": round(row["distance_m"], 1)}
+            for i, row in sorted(figures.items(), key=lambda item: (-item[1]["patrols"], item[0]))]  # fmt: skip
