@@ -77,7 +77,17 @@ def _protected_requests(app: Flask):
     for rule, method in routes(app):
         if (rule.endpoint, method) in PUBLIC_OPERATIONS:
             continue
-        yield method, re.sub(r"<(?:[^:<>]+:)?[^<>]+>", "1", rule.rule)
+        yield method, re.sub(r"<(?:([^:<>(]+)(?:\(([^)]*)\))?:)?[^<>]+>", _sample_value, rule.rule)
+
+
+def _sample_value(parameter: re.Match) -> str:
+    """A value the parameter's converter accepts, so that the route matches and only the token is wrong."""
+    converter, arguments = parameter.group(1), parameter.group(2)
+    if converter == "uuid":
+        return "00000000-0000-4000-8000-000000000001"
+    if converter == "any":
+        return arguments.split(",")[0].strip().strip("'\"")
+    return "1"
 
 
 def test_a_request_without_a_token_is_401_with_a_bearer_challenge(app, anonymous):
