@@ -51,6 +51,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--cells", default=1500, show_default=True)
     @click.option("--enterprises", default=5000, show_default=True, help="and the departments that supervise them")
     @click.option("--hazards", default=2000, show_default=True, help="in the ledger, each with its signed steps")
+    @click.option("--patrols", default=3000, show_default=True, help="of the last 90 days, with tracks and check-ins")
     @click.option("--if-empty", is_flag=True, help="do nothing when the database already holds townships")
     @click.option("--reset", is_flag=True, help="empty the database first (every table: accounts and audit too)")
     @click.option("--yes", is_flag=True, help="with --reset: do not ask for confirmation")
@@ -61,12 +62,13 @@ def register_cli(app: Flask) -> None:
         cells: int,
         enterprises: int,
         hazards: int,
+        patrols: int,
         if_empty: bool,
         reset: bool,
         yes: bool,
     ) -> None:
-        """Generate a synthetic county, its officers, departments, enterprises, hazards and demo accounts, by the
-        API's rules."""
+        """Generate a synthetic county, its officers, departments, enterprises, hazards, patrols and demo accounts, by
+        the API's rules."""
         from models.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_county
 
         if reset and if_empty:
@@ -90,6 +92,7 @@ def register_cli(app: Flask) -> None:
             cells=cells,
             enterprises=enterprises,
             hazards=hazards,
+            patrols=patrols,
             photos=file_store(app.config["FILE_STORE"]),
             if_empty=if_empty,
         )
@@ -100,7 +103,8 @@ def register_cli(app: Flask) -> None:
             f"demo county loaded in {time.perf_counter() - started:.1f} s: {counts['townships']} townships, "
             f"{counts['villages']} villages, {counts['cells']} grid cells, {counts['officers']} officers, "
             f"{counts['assignments']} assignments, {counts.get('departments', 0)} departments, "
-            f"{counts.get('enterprises', 0)} enterprises, {counts.get('hazards', 0)} hazards (seed {seed})"
+            f"{counts.get('enterprises', 0)} enterprises, {counts.get('hazards', 0)} hazards, "
+            f"{counts.get('patrols', 0)} patrols (seed {seed})"
         )
         names = ", ".join(username for username, _name, _role in DEMO_ACCOUNTS)
         click.echo(f"demo accounts {names}; password {DEMO_PASSWORD!r} (demo only)")

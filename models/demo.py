@@ -14,6 +14,7 @@ from geo.tiling import blob, voronoi_split
 from models.accounts.service import create_user
 from models.demo_enterprises import load_demo_enterprises
 from models.demo_hazards import load_demo_hazards
+from models.demo_patrols import load_demo_patrols
 from models.files import FileStore
 from models.people import AssignmentRole
 from models.people.officers import create_officer
@@ -124,6 +125,7 @@ def load_demo_county(
     people: bool = True,
     enterprises: int = 5000,
     hazards: int = 2000,
+    patrols: int = 3000,
     photos: FileStore | None = None,
     password: str = DEMO_PASSWORD,
 ) -> dict[str, int] | None:
@@ -134,7 +136,8 @@ def load_demo_county(
     without an owner, and one user account per role (see DEMO_ACCOUNTS, all with `password`; the department account
     belongs to the first department, the 应急管理局). With `hazards`, enterprises and people, that many hazards in the
     ledger, each with its signed steps (see `models.demo_hazards`); `photos` is the file store their photos go to
-    (without one, none is rectified on the spot: that step rests on a photo).
+    (without one, none is rectified on the spot: that step rests on a photo). With `patrols`, enterprises and people,
+    that many patrol records of the ninety days before, stored as uploads are (see `models.demo_patrols`).
     With `if_empty`, nothing happens (and None is returned) when the database already holds townships.
     """
     has_townships = session.scalar(select(func.count()).select_from(Township))
@@ -169,6 +172,8 @@ def load_demo_county(
         counts |= _load_people(session, random.Random(seed + 1), cells_of, ids, password, department_id)
     if hazards and enterprises and people:
         counts |= load_demo_hazards(session, seed=seed + 3, count=hazards, photos=photos)
+    if patrols and enterprises and people:
+        counts |= load_demo_patrols(session, seed=seed + 4, count=patrols)
     # Fresh statistics: planned on the empty tables, "cells without an owner" took 100 ms on PostgreSQL, not 1 ms.
     session.execute(text("ANALYZE"))
     session.commit()

@@ -58,23 +58,30 @@ FOUND_OVER_DAYS = 335  # about eleven months
 SHOWCASE = 3  # the hazards of docs/hazards.md, the last reported
 
 
+def demo_signers(session: Session) -> dict[str, Signer]:
+    """The first active account of each signing role, by its key in SIGNING_ROLES, as the caller its token stands for
+    (and its display name, as it signs)."""
+    signers: dict[str, Signer] = {}
+    for user in session.scalars(select(User).where(User.deactivated_at.is_(None)).order_by(User.id)):
+        key = next((k for k, role in SIGNING_ROLES.items() if role.value == user.role), None)
+        if key is not None and key not in signers:
+            caller = Caller(
+                user_id=user.id,
+                username=user.username,
+                role=Role(user.role),
+                township_id=user.township_id,
+                officer_id=user.officer_id,
+                department_id=user.department_id,
+            )
+            signers[key] = Signer(caller, user.display_name)
+    return signers
+
+
 class County:
     """What the ledger is drawn from: the signing accounts and their scopes, the enterprises, townships, villages."""
 
     def __init__(self, session: Session) -> None:
-        self.signers: dict[str, Signer] = {}
-        for user in session.scalars(select(User).where(User.deactivated_at.is_(None)).order_by(User.id)):
-            key = next((k for k, role in SIGNING_ROLES.items() if role.value == user.role), None)
-            if key is not None and key not in self.signers:
-                caller = Caller(
-                    user_id=user.id,
-                    username=user.username,
-                    role=Role(user.role),
-                    township_id=user.township_id,
-                    officer_id=user.officer_id,
-                    department_id=user.department_id,
-                )
-                self.signers[key] = Signer(caller, user.display_name)
+        self.signers = demo_signers(session)
         leader, officer, dept = (self.signers.get(k) for k in ("leader", "officer", "dept"))
         self.township_id = leader.caller.township_id if leader else None
         self.cells = set(session.scalars(officer_current_cells(officer.caller.officer_id))) if officer else set()

@@ -14,7 +14,7 @@ from tests.factories import API, PASSWORD, assert_problem
 
 NEW_PASSWORD = "Set from the console 31"
 ENV = "GRIDPATROL_ADMIN_PASSWORD"
-SMALL = ["--seed", "7", "--townships", "2", "--villages", "4", "--cells", "8", "--enterprises", "50"]
+SMALL = ["--seed", "7", "--townships", "2", "--villages", "4", "--cells", "8", "--enterprises", "50", "--patrols", "20"]
 
 
 def cli(app: Flask, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Any:  # noqa: A002

@@ -1,13 +1,17 @@
 """The demo county: deterministic by seed, sized by options, tiling each parent, loadable through the rules."""
 
+from datetime import timedelta
+
 import shapely
 from sqlalchemy import select
 
 from api.db import db
 from geo.measure import outside_of, overlap_of, uncovered_part
 from models.accounts.model import User
-from models.base import county_today, county_zone
+from models.base import county_today, county_zone, utcnow
 from models.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_county, plan_county
+from models.demo_patrols import FLAG_NOTES
+from models.enterprises.model import Enterprise
 from models.files import file_store
 from models.hazards.model import (
     IN_PLACE,
@@ -20,12 +24,15 @@ from models.hazards.model import (
     Status,
 )
 from models.hazards.rules import ACTION_ROLES, MAJOR_ACCEPTORS, missing_implementations
+from models.patrols.model import Patrol, PatrolCheckIn, PatrolFinding
+from models.people.model import GridAssignment
 from models.roles import Role
-from models.territory import GRID_CELL, TOWNSHIP, VILLAGE, Township
+from models.territory import GRID_CELL, TOWNSHIP, VILLAGE, GridCell, Township
 from tests import factories as f
 from tests.factories import API
 
 SMALL = {"seed": 7, "townships": 3, "villages": 9, "cells": 24}
+QUIET = {"patrols": 0}  # (patrols only where a test looks at them: thousands by default)
 
 
 def test_the_same_seed_gives_the_same_county_and_another_seed_another():
@@ -60,7 +67,7 @@ def test_each_level_tiles_its_parent_without_overlap_or_gap():
 
 
 def test_the_demo_loads_through_the_api_rules_and_every_cell_can_be_located(app, client, session):
-    counts = load_demo_county(session, **SMALL, enterprises=300)
+    counts = load_demo_county(session, **SMALL, enterprises=300, **QUIET)
     assert {k: counts[k] for k in ("townships", "villages", "cells", "users", "departments", "enterprises")} == {
         "townships": 3,
         "villages": 9,
@@ -80,7 +87,7 @@ def test_the_demo_loads_through_the_api_rules_and_every_cell_can_be_located(app,
 
 
 def test_every_demo_account_logs_in_with_the_documented_password_and_sees_its_scope(app, client, session):
-    load_demo_county(session, **SMALL, enterprises=300)
+    load_demo_county(session, **SMALL, enterprises=300, **QUIET)
     scopes = {}
     for username, _name, role in DEMO_ACCOUNTS:
         answer = f.login(app, username, DEMO_PASSWORD)
@@ -107,7 +114,7 @@ def test_the_demo_has_history_and_a_to_do_list(client, session):
 
 
 def test_the_demo_enterprises_have_places_departments_and_a_department_that_sees_its_own(app, client, session):
-    load_demo_county(session, **SMALL, enterprises=300)
+    load_demo_county(session, **SMALL, enterprises=300, **QUIET)
     listed = f.ok(client.get(f"{API}/enterprises?page_size=500"))["items"]
     assert len(listed) == 300
     assert sum(e["cell_id"] is not None for e in listed) > 150  # clustered in the seats, inside the county
@@ -176,7 +183,7 @@ def _walk(hazard: dict, steps: list[dict], photos: dict[int, dict]) -> None:
 
 def test_the_demo_ledger_holds_hazards_in_every_state_each_a_legal_walk_of_signed_steps(app, session):
     store = file_store(app.config["FILE_STORE"])
-    counts = load_demo_county(session, **SMALL, enterprises=300, hazards=400, photos=store)
+    counts = load_demo_county(session, **SMALL, enterprises=300, hazards=400, photos=store, **QUIET)
     hazards = [dict(r) for r in session.execute(select(Hazard.__table__)).mappings()]
     steps: dict[int, list[dict]] = {}
     for step in session.execute(select(HazardStep.__table__).order_by(HazardStep.id)).mappings():
@@ -215,7 +222,7 @@ def _seen(client) -> list[dict]:
 
 
 def test_every_demo_account_sees_hazards_and_signed_only_those_it_sees(app, session):
-    load_demo_county(session, **SMALL, enterprises=300, hazards=400)
+    load_demo_county(session, **SMALL, enterprises=300, hazards=400, **QUIET)
     clients = {
         u: f.bearer(app, f.login(app, u, DEMO_PASSWORD).get_json()["access_token"]) for u, _n, _r in DEMO_ACCOUNTS
     }
@@ -238,3 +245,39 @@ def test_every_demo_account_sees_hazards_and_signed_only_those_it_sees(app, sess
     assert [h["version"] for h in showcase] == [2, 1, 1]
     assert all(h["id"] in seen["leader"] for h in showcase) and showcase[0]["id"] in seen["dept"]
     assert showcase[1]["id"] in seen["officer"] and showcase[1]["enterprise_id"] == showcase[2]["enterprise_id"]
+
+
+# ---- the patrols --------------------------------------------------------------------------------------------------
+
+
+def test_the_demo_patrols_are_stored_by_the_rules_in_their_cells_and_flagged_only_on_purpose(session):
+    counts = load_demo_county(session, **SMALL, enterprises=300, hazards=0, patrols=80)
+    patrols = {p.id: p for p in session.scalars(select(Patrol))}
+    township_of = {row.id: row.township_id for row in session.execute(select(GridCell.id, GridCell.township_id))}
+    current = select(GridAssignment.cell_id, GridAssignment.officer_id).where(
+        GridAssignment.valid_to.is_(None), GridAssignment.superseded_at.is_(None)
+    )
+    teams = {(row.cell_id, row.officer_id) for row in session.execute(current)}
+    at = PatrolCheckIn.__table__.join(Enterprise.__table__, Enterprise.id == PatrolCheckIn.enterprise_id)
+    check_ins = session.execute(select(PatrolCheckIn.patrol_id, Enterprise.township_id).select_from(at)).all()
+    found = PatrolFinding.__table__.join(Hazard.__table__, Hazard.id == PatrolFinding.hazard_id)
+    findings = session.execute(select(PatrolFinding.patrol_id, Hazard.source).select_from(found)).all()
+    flag_of = {note: code for code, note in FLAG_NOTES.items()}
+
+    assert counts["patrols"] == len(patrols) == 80 and counts["check_ins"] == len(check_ins) > 80
+    grid = [p for p in patrols.values() if p.kind == "grid_patrol"]
+    assert len(grid) == 72 and {p.travel_mode for p in patrols.values()} == {"walking", "cycling", "driving"}
+    for p in patrols.values():
+        assert utcnow() - timedelta(days=91) < p.started_at < p.ended_at < utcnow(), p.id
+        assert 30 <= (p.ended_at - p.started_at).total_seconds() / 60 <= 151, p.id
+        assert 8 <= p.started_at.astimezone(county_zone()).hour < 17, p.id
+        assert {township_of[c] for c in p.cell_ids} == {p.township_id}, p.id
+    assert all(any((c, o) in teams for c in p.cell_ids) for p in grid for o in p.officer_ids), "by the cells' teams"
+    assert all(township == patrols[patrol_id].township_id for patrol_id, township in check_ins)
+    assert counts["patrol_findings"] == len(findings) and any(
+        source == "patrol" and patrols[patrol_id].kind == "grid_patrol" for patrol_id, source in findings
+    )
+    flagged = {p.id: p.flag_codes.split() for p in patrols.values() if p.flags}
+    intended = {p.id: [flag_of[p.notes]] for p in patrols.values() if p.notes in flag_of}
+    assert flagged == intended and sorted(c for codes in flagged.values() for c in codes) == sorted(FLAG_NOTES)
+    assert counts["flagged_patrols"] == 4

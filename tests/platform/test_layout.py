@@ -173,6 +173,8 @@ NO_CALLER = {
     "load_demo_county",
     "load_demo_enterprises",
     "load_demo_hazards",
+    "load_demo_patrols",
+    "demo_signers",
     "revoke_sessions",
 }
 # The plumbing under every domain: transactions, paging and the fast reads.
