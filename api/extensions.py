@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 import flask_smorest
 import marshmallow as ma
+import orjson
 from apispec import BasePlugin
 from flask_smorest.utils import load_info_from_docstring, prepare_response
 from webargs.flaskparser import FlaskParser
@@ -23,7 +24,14 @@ BEARER = "bearerAuth"
 
 
 def _nul_path(node: Any, path: str = "") -> str | None:
-    """Where a NUL character hides in loaded input, or None."""
+    """Where a NUL character hides in loaded input, or None. (Input without one, nearly all, is told at once from
+    its JSON text, where a NUL is written \\u0000: a patrol's 300 fixes are not walked one string at a time.)"""
+    if not path:
+        try:
+            if b"\\u0000" not in orjson.dumps(node, option=orjson.OPT_NON_STR_KEYS):
+                return None
+        except TypeError:  # (not JSON: walked)
+            pass
     if isinstance(node, str):
         return path or "_schema" if "\x00" in node else None
     if isinstance(node, Mapping):

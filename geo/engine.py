@@ -63,6 +63,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # JSON columns read by orjson (on PostgreSQL psycopg's loader, set on each connection): the stdlib's json.loads
     # was a tenth of a 30-enterprise answer
     kwargs.setdefault("json_deserializer", orjson.loads)
+    # and written by it: a patrol's 300 fixes took a millisecond in json.dumps
+    kwargs.setdefault("json_serializer", _json_text)
     if parsed.get_backend_name() == "sqlite":
         return _make_sqlite_engine(url, **kwargs)
     if parsed.get_backend_name() == "postgresql":
@@ -70,6 +72,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _ping_when_idle(engine)
         return engine
     raise ValueError(f"unsupported database URL {parsed.render_as_string()!r}: use sqlite:/// or postgresql://")
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 IDLE_PING_SECONDS = 10.0

@@ -17,7 +17,7 @@ from api.pagination import list_answer, split_paging
 from api.patrols import schemas as s
 from api.responses import GEOJSON, json_response
 from models.errors import DomainError
-from models.patrols.queries import patrol_listing, patrol_points, patrol_row
+from models.patrols.queries import check_in_listing, patrol_listing, patrol_points, patrol_row
 from models.patrols.service import CREATED, RECORDERS, store_patrol
 from models.roles import ALL_ROLES
 
@@ -50,8 +50,8 @@ class Patrols(MethodView):
     def get(self, **arguments: Any) -> Any:
         """List patrols
 
-        In the caller's scope, newest started first, paged by cursor; by kind, township, cell, participating
-        officer, recorder and start time.
+        In the caller's scope, newest started first, paged by cursor; by kind, township, village, cell,
+        participating officer (an officer's history), recorder, start time and plausibility flags.
         """
         paging, filters = split_paging(arguments)
         listing = patrol_listing(caller=current_caller(), **filters)
@@ -114,6 +114,22 @@ class PatrolBatch(MethodView):
                 continue
             items.append(base | {"outcome": outcome, "id": patrol.id, "status": 201 if outcome == CREATED else 200})
         return json_response({"items": items})
+
+
+@patrols.route("/check-ins")
+class Visits(MethodView):
+    @patrols.access(*ALL_ROLES, note=f"The check-ins of the patrols the caller sees. {READ_NOTE}")
+    @patrols.query(s.VisitListArgs)
+    @patrols.response(200, s.VisitPageSchema)
+    def get(self, **arguments: Any) -> Any:
+        """List check-ins: an enterprise's visits
+
+        The check-ins at enterprises of the patrols in the caller's scope, the latest first, paged by cursor, each
+        with its patrol's kind and participants; by enterprise (`enterprise_id`: its visit history), participating
+        officer, result and time.
+        """
+        paging, filters = split_paging(arguments)
+        return json_response(list_answer(check_in_listing(caller=current_caller(), **filters), paging))
 
 
 @patrols.route("/<int:patrol_id>")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
@@ -47,6 +49,59 @@ class FixSchema(Schema):
         validate=ma.validate.Range(0, 10_000, error=coded("invalid", "accuracy_m: 0 to 10,000")),
         metadata={"description": "the fix's accuracy in metres, as the phone reports it"},
     )
+
+
+# the form of time phones send, read by datetime.fromisoformat as Instant reads it (any other form goes to Instant)
+_PLAIN_INSTANT = re.compile(
+    r"[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-][01][0-9]:[0-5][0-9])"
+)
+
+
+class Fixes(ma.fields.List):
+    """A track's fixes: a list of FixSchema, as the spec says, read by a fast path when every fix is plainly
+    well-formed (numbers as JSON numbers within their ranges, a time of the right form, no other member): 300 fixes
+    in a fraction of the time nested schemas take. Anything else is read by the nested schemas, whose errors the
+    answer gives; both read the same fix to the same value."""
+
+    _KEYS = frozenset({"at", "lon", "lat", "accuracy_m"})
+    _REQUIRED = frozenset({"at", "lon", "lat"})
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(ma.fields.Nested(FixSchema), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        fast = self._plain(value)
+        return fast if fast is not None else super()._deserialize(value, attr, data, **kwargs)
+
+    def _plain(self, value: Any) -> list[dict[str, Any]] | None:
+        if type(value) is not list:
+            return None
+        numbers, fixes = (int, float), []
+        for item in value:
+            if type(item) is not dict or not self._REQUIRED <= item.keys() <= self._KEYS:
+                return None
+            lon, lat, at = item["lon"], item["lat"], item["at"]
+            if type(lon) not in numbers or type(lat) not in numbers or type(at) is not str:
+                return None
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):  # (NaN fails too)
+                return None
+            fix = {"lon": float(lon), "lat": float(lat)}
+            if "accuracy_m" in item:
+                accuracy = item["accuracy_m"]
+                if type(accuracy) not in numbers or not 0 <= accuracy <= 10_000:
+                    return None
+                fix["accuracy_m"] = float(accuracy)
+            if not _PLAIN_INSTANT.fullmatch(at):
+                return None
+            try:
+                moment = datetime.fromisoformat(at)
+            except ValueError:  # (no 30 February)
+                return None
+            if not 2000 <= moment.year <= 2099:
+                return None
+            fix["at"] = moment
+            fixes.append(fix)
+        return fixes
 
 
 class _Positioned(Schema):
@@ -119,8 +174,7 @@ class PatrolUploadSchema(Schema):
     started_at = Instant(required=True)
     ended_at = Instant(required=True)
     coord_system = coord_system_field()
-    points = ma.fields.List(
-        ma.fields.Nested(FixSchema),
+    points = Fixes(
         load_default=list,
         validate=ma.validate.Length(max=MAX_POINTS, error=coded("invalid", f"at most {MAX_POINTS} points")),
         metadata={"maxItems": MAX_POINTS, "description": "the track's fixes, in any order"},
@@ -216,6 +270,7 @@ class PatrolPageSchema(CursorMetaSchema):
 class PatrolListArgs(CursorArgs):
     kind = _enum(PatrolKind)
     township_id = id_field()
+    village_id = id_field(metadata={"description": "a patrol of one of its cells"})
     cell_id = id_field()
     officer_id = id_field(metadata={"description": "a participant"})
     recorded_by_user_id = id_field()
@@ -224,6 +279,26 @@ class PatrolListArgs(CursorArgs):
     flagged = ma.fields.Boolean(metadata={"description": "with (true) or without (false) any flag"})
     flag = ma.fields.String(validate=ma.validate.OneOf(FLAG_CODES), metadata={"enum": list(FLAG_CODES),
                             "description": "with this flag"})  # fmt: skip
+
+
+class VisitSchema(CheckInOutSchema):
+    patrol_uuid = ma.fields.String()
+    kind = _enum(PatrolKind, metadata={"description": "the patrol's"})
+    officer_ids = ma.fields.List(ma.fields.Integer(), metadata={"description": "the patrol's participants"})
+    user_ids = ma.fields.List(ma.fields.Integer())
+    person_visits = ma.fields.Integer(metadata={"description": "the patrol's (人次)"})
+
+
+class VisitPageSchema(CursorMetaSchema):
+    items = ma.fields.List(ma.fields.Nested(VisitSchema))
+
+
+class VisitListArgs(CursorArgs):
+    enterprise_id = id_field(metadata={"description": "an enterprise's visits"})
+    officer_id = id_field(metadata={"description": "a participant of the patrol"})
+    result = _enum(CheckInResult)
+    at_from = Instant()
+    at_before = Instant()
 
 
 class FieldErrorOut(Schema):

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo import SRID
@@ -66,6 +66,9 @@ class Patrol(Base):
         Geometry("LINESTRING", srid=SRID, spatial_index=True), nullable=True
     )  # the fixes as a line (none with fewer than two)
     distance_m: Mapped[float] = mapped_column(Float)  # geodesic length of the track
+    # the area within 50 m of the track (`models.patrols.coverage.reach`, WGS-84 WKB), stored for coverage, which
+    # unites them; none without a track (nor for records stored before 0011: computed when needed)
+    reach: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     travel_mode: Mapped[str] = mapped_column(String(10))  # a TravelMode: the speed it is judged by (no CHECK, 0010)
     # the share of the track's length inside the patrol's cells (none without a track)
     share_inside: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import shapely
 from pyproj import Geod
 from shapely.geometry import LineString
@@ -62,15 +63,18 @@ def _flag(code: str, detail: str, **figures: Any) -> dict[str, Any]:
 
 def speed_flag(fixes: list[list[Any]], mode: str, rules: Rules) -> dict[str, Any] | None:
     """Fixes: [[datetime, lon, lat, accuracy m or None], ...] sorted by time, each time once."""
-    limit, fastest, where, count = rules.max_speed_kmh[mode], 0.0, None, 0
-    for a, b in itertools.pairwise(fixes):
-        seconds = (b[0] - a[0]).total_seconds()
-        moved = max(0.0, distance_m(a[1], a[2], b[1], b[2]) - (a[3] or 0) - (b[3] or 0))
-        kmh = moved / seconds * 3.6
-        if kmh > limit:
-            count += 1
-            if kmh > fastest:
-                fastest, where = kmh, a[0]
+    limit = rules.max_speed_kmh[mode]
+    if len(fixes) < 2:
+        return None
+    times = np.array([f[0].timestamp() for f in fixes])
+    lon, lat = np.array([f[1] for f in fixes]), np.array([f[2] for f in fixes])
+    accuracy = np.array([f[3] or 0.0 for f in fixes])
+    metres = _GEOD.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])[2]  # (one call for the whole track)
+    moved = np.maximum(0.0, metres - accuracy[:-1] - accuracy[1:])
+    kmh = moved / np.diff(times) * 3.6
+    count = int(np.count_nonzero(kmh > limit))
+    fastest_at = int(np.argmax(kmh))  # (the first of the fastest)
+    fastest, where = float(kmh[fastest_at]), fixes[fastest_at][0]
     if not count:
         return None
     return _flag("implausible-speed", f"{count} step(s) faster than {limit:g} km/h ({mode}); the fastest "

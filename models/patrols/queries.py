@@ -1,4 +1,5 @@
-"""Reading patrol records in the caller's scope: one (with its check-ins), its track, a list. Never commits."""
+"""Reading patrol records in the caller's scope: one (with its check-ins), its track, a list; the check-ins (an
+enterprise's visits). Never commits."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from models.patrols.model import Patrol, PatrolCell, PatrolCheckIn, PatrolFindin
 from models.reads import read_rows
 from models.roles import Caller
 from models.scope import built_once, row_in_scope, scope_clauses, scope_values
+from models.territory.model import GridCell
 
-_INTERNAL = ("track", "points", "content_sha256", "flag_codes")
+_INTERNAL = ("track", "reach", "points", "content_sha256", "flag_codes")
 PATROL_SELECT = select(*[c for c in Patrol.__table__.columns if c.key not in _INTERNAL])
 CHECK_IN_SELECT = select(*PatrolCheckIn.__table__.columns).where(PatrolCheckIn.patrol_id == bindparam("p"))
 FINDING_SELECT = (
@@ -56,6 +58,7 @@ def patrol_listing(
     caller: Caller,
     kind: str | None = None,
     township_id: int | None = None,
+    village_id: int | None = None,
     cell_id: int | None = None,
     officer_id: int | None = None,
     recorded_by_user_id: int | None = None,
@@ -75,6 +78,9 @@ def patrol_listing(
                           (Patrol.recorded_by_user_id, recorded_by_user_id)):  # fmt: skip
         if value is not None:
             clauses.append(column == value)
+    if village_id is not None:
+        in_village = select(PatrolCell.patrol_id).join(GridCell, GridCell.id == PatrolCell.cell_id)
+        clauses.append(Patrol.id.in_(in_village.where(GridCell.village_id == village_id)))
     if cell_id is not None:
         clauses.append(Patrol.id.in_(select(PatrolCell.patrol_id).where(PatrolCell.cell_id == cell_id)))
     if officer_id is not None:
@@ -87,4 +93,44 @@ def patrol_listing(
         clauses.append(Patrol.flag_codes != " " if flagged else Patrol.flag_codes == " ")
     if flag is not None:
         clauses.append(Patrol.flag_codes.contains(f" {flag} ", autoescape=True))
+    return replace(listing.filtered(*clauses), params=scope_values(caller))
+
+
+VISIT_SELECT = select(
+    *PatrolCheckIn.__table__.columns,
+    Patrol.uuid.label("patrol_uuid"),
+    Patrol.kind,
+    Patrol.officer_ids,
+    Patrol.user_ids,
+    Patrol.person_visits,
+).join(Patrol, Patrol.id == PatrolCheckIn.patrol_id)
+
+
+def check_in_listing(
+    *,
+    caller: Caller,
+    enterprise_id: int | None = None,
+    officer_id: int | None = None,
+    result: str | None = None,
+    at_from: datetime | None = None,
+    at_before: datetime | None = None,
+) -> Listing:
+    """Check-ins (visits to enterprises) of the patrols in the caller's scope, the latest first (then by id),
+    with their patrol's kind and participants; filtered by enterprise, participating officer, result and time."""
+    listing = built_once(
+        ("check-in-list",),
+        caller,
+        lambda: Listing(VISIT_SELECT, tuple(scope_clauses(caller, Patrol)), (PatrolCheckIn.at, PatrolCheckIn.id), True),
+    )
+    clauses: list[Any] = []
+    if enterprise_id is not None:
+        clauses.append(PatrolCheckIn.enterprise_id == enterprise_id)
+    if officer_id is not None:
+        clauses.append(Patrol.id.in_(select(PatrolOfficer.patrol_id).where(PatrolOfficer.officer_id == officer_id)))
+    if result is not None:
+        clauses.append(PatrolCheckIn.result == result)
+    if at_from is not None:
+        clauses.append(PatrolCheckIn.at >= at_from)
+    if at_before is not None:
+        clauses.append(PatrolCheckIn.at < at_before)
     return replace(listing.filtered(*clauses), params=scope_values(caller))

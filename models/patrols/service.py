@@ -29,6 +29,7 @@ from models.enterprises.model import Enterprise
 from models.errors import Conflict, DomainError, RuleViolation
 from models.hazards.model import Source
 from models.hazards.report import add_report
+from models.patrols.coverage import stored_reach
 from models.patrols.model import (
     Patrol,
     PatrolCell,
@@ -119,9 +120,19 @@ def _participants(session: Session, caller: Caller, record: dict[str, Any]) -> t
     return officers, users
 
 
-def _cells_area(session: Session, cells: list[int]) -> BaseGeometry | None:
-    shapes = [to_shape(b) for b in session.scalars(select(GridCell.boundary).where(GridCell.id.in_(cells)))]
-    return unary_union(shapes) if shapes else None
+def _cells(session: Session, caller: Caller, cells: list[int]) -> tuple[BaseGeometry | None, int | None]:
+    """The patrol's cells together (none without any) and the township of the first; 422 `cell-not-found` when one
+    is not in the caller's scope."""
+    stmt = select(GridCell.id, GridCell.township_id, GridCell.boundary).where(
+        GridCell.id.in_(cells), *scope_clauses(caller, GridCell)
+    )
+    found = {row.id: row for row in session.execute(stmt, scope_values(caller))}
+    if missing := [c for c in cells if c not in found]:
+        raise RuleViolation(f"no grid cell with id {_listed(missing)} in your scope", code="cell-not-found",
+                            pointer="/cell_ids")  # fmt: skip
+    if not cells:
+        return None, None
+    return unary_union([to_shape(found[c].boundary) for c in cells]), found[cells[0]].township_id
 
 
 def store_patrol(session: Session, *, caller: Caller, record: dict[str, Any]) -> tuple[Patrol, str]:
@@ -134,26 +145,25 @@ def store_patrol(session: Session, *, caller: Caller, record: dict[str, Any]) ->
     write_transaction(session, locks.patrol(uuid), *([locks.places()] if findings else []))
     existing = session.scalar(select(Patrol).where(Patrol.uuid == uuid))
     if existing is not None:
+        existing_id = existing.id
+        session.rollback()  # (nothing to write: the transaction and its locks end here, as a batch goes on)
         if existing.content_sha256 != digest:
-            session.rollback()
             raise Conflict(
                 f"a patrol record with UUID {uuid} was stored with other content: a new record needs a new UUID",
                 code="patrol-uuid-reused",
-                existing_id=existing.id,
+                existing_id=existing_id,
             )
         return existing, STORED
     _check(record)
     cells = sorted(set(record["cell_ids"]))
-    if missing := _missing(session, caller, GridCell, cells):
-        raise RuleViolation(f"no grid cell with id {_listed(missing)} in your scope", code="cell-not-found",
-                            pointer="/cell_ids")  # fmt: skip
+    area, township = _cells(session, caller, cells)
     officers, users = _participants(session, caller, record)
     if missing := _missing(session, caller, Enterprise, [c["enterprise_id"] for c in check_ins]):
         raise RuleViolation(f"no enterprise with id {_listed(missing)} in your scope", code="enterprise-not-found",
                             pointer="/check_ins")  # fmt: skip
     rules, fixes = Rules.from_env(), _fixes(record.get("points") or [])
     line = LineString([(f[1], f[2]) for f in fixes]) if len(fixes) >= 2 else None
-    share = share_inside(line, _cells_area(session, cells))
+    share = share_inside(line, area)
     wanted = {c["enterprise_id"] for c in check_ins}
     places = {e.id: e for e in session.execute(select(
         Enterprise.id, Enterprise.lon, Enterprise.lat, Enterprise.name, Enterprise.sector, Enterprise.closed_at
@@ -171,7 +181,6 @@ def store_patrol(session: Session, *, caller: Caller, record: dict[str, Any]) ->
         speed_flag(fixes, mode, rules), outside_flag(share, rules), far_flag(far, rules),
         gap_flag([f[0] for f in fixes], record["started_at"], record["ended_at"], rules),
     ) if f is not None]  # fmt: skip
-    township = session.scalar(select(GridCell.township_id).where(GridCell.id == cells[0])) if cells else None
     patrol = Patrol(
         uuid=uuid, content_sha256=digest, kind=str(record["kind"]), officer_ids=officers, user_ids=users,
         person_visits=len(officers) + len(users), cell_ids=cells, township_id=township,
@@ -179,6 +188,7 @@ def store_patrol(session: Session, *, caller: Caller, record: dict[str, Any]) ->
         points=[[f[0].isoformat(), *f[1:]] for f in fixes],
         track=from_shape(line, srid=SRID) if line is not None else None,
         distance_m=round(float(_GEOD.geometry_length(line)), 1) if line is not None else 0.0,
+        reach=stored_reach(line),
         travel_mode=mode, share_inside=share, flags=flags, flag_codes=" ".join(["", *(f["code"] for f in flags), ""]),
         notes=record.get("notes"), recorded_by_user_id=caller.user_id, created_at=utcnow(),
     )  # fmt: skip

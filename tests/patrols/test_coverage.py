@@ -11,7 +11,10 @@ import pytest
 import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, box, shape
+from sqlalchemy import func, select, update
 
+from api.db import db
+from models.patrols.model import Patrol
 from tests import factories as f
 from tests.factories import API, assert_problem
 
@@ -101,3 +104,23 @@ def test_coverage_as_map_layers_and_its_limits(world):
                    "period-too-long")  # fmt: skip
     assert_problem(officer.get(f"{API}/patrols/coverage/cell/{world['cA1']}?from=2026-06-01&to=2026-05-01"), 422,
                    "period-inverted")  # fmt: skip
+
+
+def test_the_stored_reaches_a_distance_computed_on_the_spot_and_old_records_agree_with_shapely(app, world):
+    rng = np.random.default_rng(7)
+    jitter = lambda track: (np.array(track) + rng.normal(0, 6e-5, (len(track), 2))).tolist()  # noqa: E731 (±6 m)
+    noisy = [jitter(line(100, 200 + 150 * k, 900, 250 + 120 * k, steps=120)) for k in range(5)]
+    noisy.append(jitter(line(300, 100, 320, 950, steps=200)))  # across the others, dense
+    for track in noisy:
+        upload(world.admin, world["cA1"], 1, track, officer_ids=[world["oA1"]])
+    unit = world.record("cA1")["boundary"]
+    url = f"{API}/patrols/coverage/cell/{world['cA1']}"
+    for within_m in (50, 30):  # stored at 50 m, computed at 30
+        _area, covered = expected_share(noisy, unit, within_m)
+        assert f.ok(world.admin.get(f"{url}?within_m={within_m}"))["covered_m2"] == pytest.approx(covered, rel=2e-3)
+    stored = f.ok(world.admin.get(url))["covered_m2"]
+    with db.new_session(app) as session:  # as records stored before the reach was (migration 0011)
+        assert session.scalar(select(func.count()).where(Patrol.reach.is_not(None))) == len(noisy)
+        session.execute(update(Patrol).values(reach=None))
+        session.commit()
+    assert f.ok(world.admin.get(url))["covered_m2"] == pytest.approx(stored, rel=1e-9)

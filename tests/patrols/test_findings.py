@@ -47,6 +47,11 @@ def test_findings_are_reported_to_the_ledger_with_their_patrol_and_never_twice(a
     assert f.ok(officer.post(f"{API}/patrols", json=body), 200) == created
     assert f.ok(officer.post(f"{API}/patrols/batch", json={"patrols": [body]}))["items"][0]["outcome"] == "stored"
     assert counts(app) == (1, 3, 3)
+    # a backlog: the stored record (its findings took the ledger's lock too) and new ones after it, with findings
+    later = [record(world, check_ins=[{**body["check_ins"][0], "at": f.ago(minutes=m).isoformat()}]) for m in (30, 20)]
+    batch = f.ok(officer.post(f"{API}/patrols/batch", json={"patrols": [body, *later, body]}))
+    assert [i["outcome"] for i in batch["items"]] == ["stored", "created", "created", "stored"]
+    assert counts(app) == (3, 7, 7)
 
 
 def test_a_finding_the_ledger_refuses_refuses_its_whole_record(app, world):

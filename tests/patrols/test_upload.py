@@ -101,3 +101,63 @@ def test_patrols_are_read_in_scope(world):
     assert ids("admin", f"?officer_id={world['oA1']}") == {mine["id"]}
     assert_problem(world.as_("leader_b").get(f"{API}/patrols/{mine['id']}"), 404, "not-found")
     assert_problem(world.as_("leader_b").get(f"{API}/patrols/{mine['id']}/track"), 404, "not-found")
+
+
+def test_patrols_by_village_and_an_enterprises_visits_in_scope(world):
+    plant = f.enterprise(world.admin, 500, 500, 1)
+    other = f.enterprise(world.admin, 4500, 500, 2)
+    visit = lambda plant_id, minutes: {"enterprise_id": plant_id, "at": f.ago(minutes=minutes).isoformat(),  # noqa: E731
+                                       "result": "normal"}  # fmt: skip
+    upload = lambda who, body: f.ok(world.as_(who).post(f"{API}/patrols", json=body), 201)  # noqa: E731
+    first = upload("officer_a", record(world, check_ins=[visit(plant["id"], 50)]))
+    second = upload("officer_a", record(world, check_ins=[visit(plant["id"], 40)]))
+    in_va2 = upload("admin", record(world, cells=("cA3",)))
+    in_b = upload("officer_b", record(world, cells=("cB1",), check_ins=[visit(other["id"], 45)]))
+    ids = lambda who, q="": [p["id"] for p in f.ok(world.as_(who).get(f"{API}/patrols{q}"))["items"]]  # noqa: E731
+    assert sorted(ids("admin", f"?village_id={world['vA1']}")) == sorted([first["id"], second["id"]])
+    assert ids("admin", f"?village_id={world['vA2']}") == [in_va2["id"]]
+    assert ids("leader_b", f"?village_id={world['vA1']}") == []
+
+    visits = f.ok(world.admin.get(f"{API}/patrols/check-ins?enterprise_id={plant['id']}&page_size=1"))
+    assert [(v["patrol_id"], v["enterprise_id"], v["kind"]) for v in visits["items"]] == [
+        (second["id"], plant["id"], "grid_patrol")
+    ]
+    following = f.ok(
+        world.admin.get(f"{API}/patrols/check-ins?enterprise_id={plant['id']}&cursor={visits['next_cursor']}")
+    )
+    assert [v["patrol_id"] for v in following["items"]] == [first["id"]]
+    assert visits["items"][0]["officer_ids"] == [world["oA1"]] and visits["items"][0]["person_visits"] == 1
+    seen = lambda who, q="": [v["patrol_id"] for v in f.ok(world.as_(who).get(f"{API}/patrols/check-ins{q}"))["items"]]  # noqa: E731
+    assert seen("admin") == [second["id"], in_b["id"], first["id"]]  # the latest first
+    assert seen("leader_a") == [second["id"], first["id"]] and seen("officer_b") == [in_b["id"]]
+    assert seen("leader_b", f"?enterprise_id={plant['id']}") == []
+    assert seen("admin", f"?officer_id={world['oB1']}") == [in_b["id"]]
+    assert seen("admin", "?result=entry_refused") == []
+    assert seen("admin", f"?at_before={f.ago(minutes=42).isoformat().replace('+', '%2B')}") == [in_b["id"], first["id"]]
+
+
+def test_the_fast_reading_of_fixes_reads_what_the_nested_schemas_read():
+    import marshmallow as ma
+
+    from api.patrols.schemas import Fixes, FixSchema
+
+    times = ["2026-12-01T09:00:00+08:00", "2026-12-01T01:00:00.25Z", "2026-12-01T09:00:00.123456-03:30"]
+    fixes = [{"at": t, "lon": 113 + i / 7, "lat": 28, "accuracy_m": i} for i, t in enumerate(times)]
+    fixes.append({"at": "2026-12-01T09:00:01Z", "lon": -180, "lat": 90.0})
+    fast, nested = Fixes(), ma.fields.List(ma.fields.Nested(FixSchema))
+    assert fast._plain(fixes) == nested.deserialize(fixes) == fast.deserialize(fixes)
+    assert [f["at"].utcoffset() for f in fast._plain(fixes)] == [f["at"].utcoffset() for f in nested.deserialize(fixes)]
+    odd_ones = ({"lon": "113"}, {"lat": 91}, {"accuracy_m": None}, {"at": "2026-02-30T09:00:00Z"}, {"extra": 1},
+                {"at": "1999-12-31T23:59:59Z"}, {"at": "2026-12-01 09:00:00+08:00"}, {"lon": float("nan")})  # fmt: skip
+    for odd in odd_ones:
+        sent = [*fixes[:1], fixes[1] | odd]
+        assert fast._plain(sent) is None, odd  # read by the nested schemas, which answer or refuse it
+        try:
+            expected: object = nested.deserialize(sent)
+        except ma.ValidationError as error:
+            expected = error.messages
+        try:
+            answered: object = fast.deserialize(sent)
+        except ma.ValidationError as error:
+            answered = error.messages
+        assert answered == expected, odd
