@@ -7,8 +7,8 @@ is its buffer, computed with shapely in a Lambert azimuthal equal-area projectio
 simplified to `SIMPLIFY_M` first (the edges move by less than that metre; GPS fixes are 3-15 m off anyway) and
 buffered in pieces of `PIECE` segments whose buffers are united (the same area as one buffer, to the arcs'
 approximation, several times faster on noisy tracks). Each patrol's reach at `REACH_M` is stored with it when it is
-uploaded (`Patrol.reach`), so that a month of a township is one union of stored shapes; another distance, or a patrol
-stored without one, is computed on the spot. Areas are measured in such a projection (true areas). The same
+uploaded (`Patrol.reach`), so that a month of a township is a union of stored shapes (made tile by tile, see
+`covered_area`); another distance, or a patrol stored without one, is computed on the spot. Areas are measured in such a projection (true areas). The same
 computation on both backends: their answers are the same.
 
 Visit policy (PATROL_VISIT_DAYS, default `red=7,orange=14,yellow=30,blue=90`): an enterprise of that risk level not
@@ -44,6 +44,7 @@ from models.territory.model import GridCell, Township, Village
 SIMPLIFY_M = 1.0
 PIECE = 8  # segments per piece of a track buffered on its own
 REACH_M = 50.0  # the distance of the reach stored with each patrol (the coverage's default)
+TILE_DEG = 0.01  # the side of the squares the reaches are united in, in degrees
 MAX_DAYS = 366
 DEFAULT_VISIT_DAYS = {RiskLevel.RED: 7, RiskLevel.ORANGE: 14, RiskLevel.YELLOW: 30, RiskLevel.BLUE: 90}
 LEVELS = {"township": Township, "village": Village, "cell": GridCell}
@@ -100,13 +101,57 @@ def stored_reach(track: BaseGeometry | None) -> bytes | None:
     return shapely.to_wkb(reach(track)) if track is not None else None
 
 
-def covered_area(unit: BaseGeometry, reaches: list[BaseGeometry]) -> tuple[float, float, BaseGeometry, BaseGeometry]:
-    """The unit's area (m²), the part of it the tracks' reaches cover (m²), and both parts as WGS-84 geometries
-    (covered, uncovered)."""
+def covered_area(
+    unit: BaseGeometry, reaches: list[BaseGeometry], *, shapes: bool = False
+) -> tuple[float, float, BaseGeometry | None, BaseGeometry | None]:
+    """The unit's area (m²), the part of it the tracks' reaches cover (m²), and with `shapes` both parts as WGS-84
+    geometries (covered, uncovered).
+
+    The reaches are united tile by tile (TILE_DEG squares, about a kilometre): the tiles are disjoint, so their
+    covered areas add up, and a month of a township's reaches unites two or three times faster in small pieces than
+    in one."""
     forward, _ = _projections(unit.centroid)
-    covered = shapely.intersection(unit, shapely.union_all(reaches)) if reaches else shapely.Polygon()
-    area, covered_m2 = (float(_project(g, forward).area) for g in (unit, covered))
+    parts = []
+    if reaches:
+        shapes_of = np.array(reaches, dtype=object)
+        tree = shapely.STRtree(shapes_of)
+        west, south, east, north = unit.bounds
+        for x in np.arange(west, east, TILE_DEG):
+            for y in np.arange(south, north, TILE_DEG):
+                tile = (x, y, x + TILE_DEG, y + TILE_DEG)
+                near = tree.query(shapely.box(*tile))
+                if len(near):
+                    parts.append(_tile_covered(unit, shapes_of[near], tile))
+    covered_m2 = float(shapely.area(_project(np.array(parts, dtype=object), forward)).sum()) if parts else 0.0
+    area = float(_project(unit, forward).area)
+    if not shapes:
+        return area, covered_m2, None, None
+    covered = shapely.union_all(parts) if parts else shapely.Polygon()
     return area, covered_m2, covered, shapely.difference(unit, covered)
+
+
+def _tile_covered(unit: BaseGeometry, reaches: Any, tile: tuple[float, ...]) -> BaseGeometry:
+    """The part of the unit in the tile within the reaches (clipped the fast way; should that fail on a degenerate
+    piece, by a full intersection)."""
+    try:
+        return shapely.intersection(
+            shapely.clip_by_rect(unit, *tile), shapely.union_all(shapely.clip_by_rect(reaches, *tile))
+        )
+    except shapely.errors.GEOSException:
+        box = shapely.box(*tile)
+        return shapely.intersection(
+            shapely.intersection(unit, box), shapely.union_all(shapely.intersection(reaches, box))
+        )
+
+
+def _reaches(session: Session, patrols: list[Any], within_m: float) -> list[BaseGeometry]:
+    """The patrols' reaches at `within_m`: stored ones at REACH_M, the others computed from their tracks (read here,
+    only for those)."""
+    stored = {p.id: p.reach for p in patrols if p.reach is not None} if within_m == REACH_M else {}
+    wanted = [p.id for p in patrols if p.has_track and p.id not in stored]
+    tracks = dict(session.execute(select(Patrol.id, Patrol.track).where(Patrol.id.in_(wanted))).all()) if wanted else {}
+    computed = [reach(to_shape(tracks[i]), within_m) for i in wanted]
+    return [*shapely.from_wkb(np.array(list(stored.values()), dtype=object)), *computed] if stored else computed
 
 
 def coverage(
@@ -138,8 +183,8 @@ def coverage(
     ).all()  # fmt: skip
     cell_ids = [c.id for c in cells]
     patrols = session.execute(
-        select(Patrol.id, Patrol.track, Patrol.reach, Patrol.distance_m, Patrol.person_visits, Patrol.officer_ids,
-               Patrol.started_at).where(
+        select(Patrol.id, Patrol.track.is_not(None).label("has_track"), Patrol.reach, Patrol.distance_m,
+               Patrol.person_visits, Patrol.officer_ids, Patrol.started_at).where(
             Patrol.id.in_(select(PatrolCell.patrol_id).where(PatrolCell.cell_id.in_(cell_ids))),
             Patrol.started_at >= start, Patrol.started_at < end, *scope_clauses(caller, Patrol),
         ), params,
@@ -154,11 +199,9 @@ def coverage(
         .group_by(PatrolFinding.patrol_id)
     ).all()))  # fmt: skip
     boundary = to_shape(unit["boundary"])
-    reaches = [
-        shapely.from_wkb(p.reach) if p.reach is not None and within_m == REACH_M else reach(to_shape(p.track), within_m)
-        for p in patrols if p.track is not None
-    ]  # fmt: skip
-    area_m2, covered_m2, covered, uncovered = covered_area(boundary, reaches)
+    area_m2, covered_m2, covered, uncovered = covered_area(
+        boundary, _reaches(session, patrols, within_m), shapes=geometry
+    )
     enterprises = _enterprises(session, caller, level, unit_id, start, end)
     idle = _idle_cells(session, cells, end, idle_days)
     answer = {

@@ -1,6 +1,8 @@
 """Storing patrol records sent by phones: each record once, whatever the retries (see `models.patrols.model`).
 
 `store_patrol` is one transaction per record: the patrol, its cells and its check-ins land together or not at all.
+What its fixes give (the line, its length, its reach, the speed and gap flags) is computed before that transaction
+begins: SQLite has one write lock, and a record's geometry is most of its cost.
 The record's UUID is its identity: sent again with the same content it answers the stored record ("stored"); with
 other content it is refused (409 `patrol-uuid-reused`) and changes nothing. Two copies sent at once are serialised
 on the UUID's lock, so the second finds the first.
@@ -9,6 +11,7 @@ on the UUID's lock, so the second finds the first.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,12 +138,43 @@ def _cells(session: Session, caller: Caller, cells: list[int]) -> tuple[BaseGeom
     return unary_union([to_shape(found[c].boundary) for c in cells]), found[cells[0]].township_id
 
 
+@dataclass(frozen=True)
+class _Track:
+    """What a record's fixes give, computed before the write transaction (no database needed: milliseconds of
+    geometry that SQLite's single write lock need not wait for)."""
+
+    fixes: list[list[Any]]
+    line: LineString | None
+    distance_m: float
+    reach: bytes | None
+    flags: list[dict[str, Any] | None]  # speed and gaps
+
+    @classmethod
+    def of(cls, record: dict[str, Any], mode: str, rules: Rules) -> _Track:
+        fixes = _fixes(record.get("points") or [])
+        line = LineString([(f[1], f[2]) for f in fixes]) if len(fixes) >= 2 else None
+        return cls(
+            fixes=fixes,
+            line=line,
+            distance_m=round(float(_GEOD.geometry_length(line)), 1) if line is not None else 0.0,
+            reach=stored_reach(line),
+            flags=[
+                speed_flag(fixes, mode, rules),
+                gap_flag([f[0] for f in fixes], record["started_at"], record["ended_at"], rules),
+            ],
+        )
+
+
 def store_patrol(session: Session, *, caller: Caller, record: dict[str, Any]) -> tuple[Patrol, str]:
     """Store one patrol record (loaded by the API's schema, positions in WGS-84) with the hazards it found; answers
     it and `created`, or the stored one and `stored` when it was sent before with the same content."""
     uuid, digest = record["uuid"].lower(), content_digest(record)
     check_ins = record.get("check_ins") or []
     findings = [*record.get("findings", []), *(f for c in check_ins for f in c.get("findings", []))]
+    rules, mode = Rules.from_env(), str(record.get("travel_mode") or default_mode(record["kind"]))
+    # The track's figures before the lock, unless the record is stored already (records are never deleted)
+    stored_before = session.scalar(select(Patrol.id).where(Patrol.uuid == uuid)) is not None
+    track = None if stored_before else _Track.of(record, mode, rules)
     # (findings report to the ledger: its lock on places is taken with the patrol's, in the one order)
     write_transaction(session, locks.patrol(uuid), *([locks.places()] if findings else []))
     existing = session.scalar(select(Patrol).where(Patrol.uuid == uuid))
@@ -155,15 +189,14 @@ def store_patrol(session: Session, *, caller: Caller, record: dict[str, Any]) ->
             )
         return existing, STORED
     _check(record)
+    track = track or _Track.of(record, mode, rules)
     cells = sorted(set(record["cell_ids"]))
     area, township = _cells(session, caller, cells)
     officers, users = _participants(session, caller, record)
     if missing := _missing(session, caller, Enterprise, [c["enterprise_id"] for c in check_ins]):
         raise RuleViolation(f"no enterprise with id {_listed(missing)} in your scope", code="enterprise-not-found",
                             pointer="/check_ins")  # fmt: skip
-    rules, fixes = Rules.from_env(), _fixes(record.get("points") or [])
-    line = LineString([(f[1], f[2]) for f in fixes]) if len(fixes) >= 2 else None
-    share = share_inside(line, area)
+    share = share_inside(track.line, area)
     wanted = {c["enterprise_id"] for c in check_ins}
     places = {e.id: e for e in session.execute(select(
         Enterprise.id, Enterprise.lon, Enterprise.lat, Enterprise.name, Enterprise.sector, Enterprise.closed_at
@@ -176,19 +209,15 @@ def store_patrol(session: Session, *, caller: Caller, record: dict[str, Any]) ->
     far = [{"check_in": i, "enterprise_id": c["enterprise_id"], "distance_m": d}
            for i, (c, d) in enumerate(zip(check_ins, distances, strict=True))
            if d is not None and d > rules.check_in_max_m]  # fmt: skip
-    mode = str(record.get("travel_mode") or default_mode(record["kind"]))
-    flags = [f for f in (
-        speed_flag(fixes, mode, rules), outside_flag(share, rules), far_flag(far, rules),
-        gap_flag([f[0] for f in fixes], record["started_at"], record["ended_at"], rules),
-    ) if f is not None]  # fmt: skip
+    speed, gap = track.flags
+    flags = [f for f in (speed, outside_flag(share, rules), far_flag(far, rules), gap) if f is not None]
     patrol = Patrol(
         uuid=uuid, content_sha256=digest, kind=str(record["kind"]), officer_ids=officers, user_ids=users,
         person_visits=len(officers) + len(users), cell_ids=cells, township_id=township,
         started_at=record["started_at"], ended_at=record["ended_at"],
-        points=[[f[0].isoformat(), *f[1:]] for f in fixes],
-        track=from_shape(line, srid=SRID) if line is not None else None,
-        distance_m=round(float(_GEOD.geometry_length(line)), 1) if line is not None else 0.0,
-        reach=stored_reach(line),
+        points=[[f[0].isoformat(), *f[1:]] for f in track.fixes],
+        track=from_shape(track.line, srid=SRID) if track.line is not None else None,
+        distance_m=track.distance_m, reach=track.reach,
         travel_mode=mode, share_inside=share, flags=flags, flag_codes=" ".join(["", *(f["code"] for f in flags), ""]),
         notes=record.get("notes"), recorded_by_user_id=caller.user_id, created_at=utcnow(),
     )  # fmt: skip
