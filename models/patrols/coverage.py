@@ -8,8 +8,8 @@ simplified to `SIMPLIFY_M` first (the edges move by less than that metre; GPS fi
 buffered in pieces of `PIECE` segments whose buffers are united (the same area as one buffer, to the arcs'
 approximation, several times faster on noisy tracks). Each patrol's reach at `REACH_M` is stored with it when it is
 uploaded (`Patrol.reach`), so that a month of a township is a union of stored shapes (made tile by tile, see
-`covered_area`); another distance, or a patrol stored without one, is computed on the spot. Areas are measured in such a projection (true areas). The same
-computation on both backends: their answers are the same.
+`covered_area`); another distance, or a patrol stored without one, is computed on the spot. Areas are measured in
+such a projection (true areas). The same computation on both backends: their answers are the same.
 
 Visit policy (PATROL_VISIT_DAYS, default `red=7,orange=14,yellow=30,blue=90`): an enterprise of that risk level not
 checked in at for longer than that many days by the period's end (or ever) is overdue for a visit.
