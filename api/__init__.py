@@ -55,13 +55,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from api.accounts import BLUEPRINTS as ACCOUNTS
     from api.audit import BLUEPRINTS as AUDIT
     from api.departments import BLUEPRINTS as DEPARTMENTS
+    from api.duty import BLUEPRINTS as DUTY
     from api.enterprises import BLUEPRINTS as ENTERPRISES
     from api.hazards import BLUEPRINTS as HAZARDS
     from api.patrols import BLUEPRINTS as PATROLS
     from api.people import BLUEPRINTS as PEOPLE
     from api.territory import BLUEPRINTS as TERRITORY
 
-    for blueprint in (*ACCOUNTS, *TERRITORY, *DEPARTMENTS, *PEOPLE, *ENTERPRISES, *HAZARDS, *PATROLS, *AUDIT):
+    for blueprint in (*ACCOUNTS, *TERRITORY, *DEPARTMENTS, *PEOPLE, *ENTERPRISES, *HAZARDS, *PATROLS, *DUTY, *AUDIT):
         api.register_blueprint(blueprint)
 
     from api.cli import register_cli

@@ -33,6 +33,7 @@ class LockKind(Enum):
     CREDIT_CODE = "credit-code"  # a credit code being free among live enterprises
     HAZARD_NUMBERS = "hazard-numbers"  # the next hazard number of one township and year
     HAZARD = "hazard"  # one hazard's state: its steps are taken one at a time
+    HOLIDAY_CALENDAR = "holiday-calendar"  # one year of the official holiday calendar
 
 
 ORDER = {kind: rank for rank, kind in enumerate(LockKind)}
@@ -114,3 +115,7 @@ def hazard(hazard_id: int) -> LockKey:
 
 def patrol(uuid: str) -> LockKey:
     return _key(LockKind.PATROL, uuid)
+
+
+def holiday_calendar(year: int) -> LockKey:
+    return _key(LockKind.HOLIDAY_CALENDAR, year)

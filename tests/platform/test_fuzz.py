@@ -91,6 +91,10 @@ RULES_BEYOND_SCHEMAS = frozenset(
         "cell-not-found", "user-not-found", "ended-before-started", "check-in-not-found", "finding-not-found",
         # a period's days in order (from <= to), and patrol coverage over at most 366 of them
         "period-inverted", "period-too-long",
+        # a year of the holiday calendar as the notice gives it: each holiday once, its days off in order, within the
+        # year and not overlapping another's, its working days weekend days near it and not off
+        "range-inverted", "holiday-too-long", "day-outside-year", "holidays-overlap", "holiday-repeated",
+        "working-day-is-off", "working-day-not-weekend", "working-day-far",
     }
 )  # fmt: skip
 

@@ -23,7 +23,10 @@ from models.files import file_store
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # Docs whose examples run too, after the README's, on the same county (each names its accounts the same way)
-DOCS = [Path(__file__).resolve().parents[2] / "docs" / name for name in ("enterprises.md", "hazards.md", "patrols.md")]
+DOCS = [
+    Path(__file__).resolve().parents[2] / "docs" / name
+    for name in ("enterprises.md", "hazards.md", "patrols.md", "duty.md")
+]
 BASE = "http://127.0.0.1:5000"
 ACCOUNTS = ("officer", "dept", "viewer", "leader", "admin")  # least power first
 _TAG = re.compile(r"#.*\[((?:admin|leader|officer|viewer|dept)(?: (?:admin|leader|officer|viewer|dept))*)\]")

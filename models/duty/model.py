@@ -1,0 +1,79 @@
+"""The official holiday calendar as entered by the county (the State Council's yearly notice): a year the
+`chinese-calendar` package lacks is typed in once; a year it has is answered from it, unless a county administrator
+replaced it on purpose (`replaces_package`). Entered years are kept with who entered them and when, audited.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.audit import Audited
+from models.base import Base, UTCDateTime, sql_values
+
+
+class Holiday(StrEnum):
+    """The statutory holidays (全体公民放假的节日), by the `chinese-calendar` package's names."""
+
+    NEW_YEARS_DAY = "new_years_day"  # 元旦
+    SPRING_FESTIVAL = "spring_festival"  # 春节
+    TOMB_SWEEPING_DAY = "tomb_sweeping_day"  # 清明节
+    LABOUR_DAY = "labour_day"  # 劳动节
+    DRAGON_BOAT_FESTIVAL = "dragon_boat_festival"  # 端午节
+    NATIONAL_DAY = "national_day"  # 国庆节
+    MID_AUTUMN_FESTIVAL = "mid_autumn_festival"  # 中秋节
+    ANTI_FASCIST_70TH_DAY = "anti_fascist_70th_day"  # 中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日 (2015)
+
+
+HOLIDAY_NAMES = {
+    Holiday.NEW_YEARS_DAY: "元旦",
+    Holiday.SPRING_FESTIVAL: "春节",
+    Holiday.TOMB_SWEEPING_DAY: "清明节",
+    Holiday.LABOUR_DAY: "劳动节",
+    Holiday.DRAGON_BOAT_FESTIVAL: "端午节",
+    Holiday.NATIONAL_DAY: "国庆节",
+    Holiday.MID_AUTUMN_FESTIVAL: "中秋节",
+    Holiday.ANTI_FASCIST_70TH_DAY: "抗战胜利70周年纪念日",
+}
+
+
+class DayKind(StrEnum):
+    DAY_OFF = "day_off"  # 放假: a holiday's day off (weekends inside it included)
+    WORKING_DAY = "working_day"  # 调休上班: a weekend day worked in exchange
+
+
+class HolidayYear(Audited, Base):
+    """A year of the calendar entered by a county administrator (from the State Council's notice)."""
+
+    __tablename__ = "holiday_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    notice: Mapped[str] = mapped_column(Text)  # the notice it was typed from: title and document number
+    # as typed: [{"holiday", "from", "to", "working_days": [...]}, ...] (the days below are derived from it)
+    holidays: Mapped[list[dict]] = mapped_column(JSON)
+    replaces_package: Mapped[bool] = mapped_column(Boolean)  # the package has this year: replaced on purpose
+    entered_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+    @property
+    def id(self) -> int:  # (the audit trail names an entity by its id)
+        return self.year
+
+
+class HolidayDay(Base):
+    """A day of an entered year: a holiday's day off, or a weekend day worked in exchange (调休)."""
+
+    __tablename__ = "holiday_days"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({sql_values(DayKind)})", name="kind"),
+        CheckConstraint(f"holiday IN ({sql_values(Holiday)})", name="holiday"),
+    )
+
+    year: Mapped[int] = mapped_column(ForeignKey("holiday_years.year"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # (元旦 may start in the December before its year)
+    kind: Mapped[str] = mapped_column(String(20))
+    holiday: Mapped[str] = mapped_column(String(30))
