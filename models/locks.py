@@ -34,6 +34,7 @@ class LockKind(Enum):
     HAZARD_NUMBERS = "hazard-numbers"  # the next hazard number of one township and year
     HAZARD = "hazard"  # one hazard's state: its steps are taken one at a time
     HOLIDAY_CALENDAR = "holiday-calendar"  # one year of the official holiday calendar
+    DUTY_PERIOD = "duty-period"  # one duty period: its changes one at a time
 
 
 ORDER = {kind: rank for rank, kind in enumerate(LockKind)}
@@ -119,3 +120,7 @@ def patrol(uuid: str) -> LockKey:
 
 def holiday_calendar(year: int) -> LockKey:
     return _key(LockKind.HOLIDAY_CALENDAR, year)
+
+
+def duty_period(period_id: int) -> LockKey:
+    return _key(LockKind.DUTY_PERIOD, period_id)

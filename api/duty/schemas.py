@@ -1,12 +1,15 @@
-"""Schemas of the holiday calendar: input is loaded by marshmallow, output only documented by it."""
+"""Schemas of the holiday calendar and duty periods: input is loaded by marshmallow, output only documented by it."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import marshmallow as ma
 
 from api.errors import coded
-from api.extensions import Schema
-from api.fields import Day, text_field
+from api.extensions import PatchSchema, Schema
+from api.fields import Day, Instant, id_field, text_field
+from api.pagination import CursorArgs, CursorMetaSchema
 from models.duty.model import Holiday
 
 _HOLIDAYS = "new_years_day 元旦, spring_festival 春节, tomb_sweeping_day 清明节, labour_day 劳动节, " \
@@ -79,3 +82,116 @@ class CalendarYearItemSchema(Schema):
 
 class CalendarYearsSchema(Schema):
     items = ma.fields.List(ma.fields.Nested(CalendarYearItemSchema), metadata={"description": "the newest first"})
+
+
+# ---- duty periods -------------------------------------------------------------------------------------------------
+
+CLOCK_PATTERN = r"\A(?:[01][0-9]|2[0-3]):[0-5][0-9]\Z"
+
+
+def _clock(description: str, **kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(
+        validate=ma.validate.Regexp(CLOCK_PATTERN, error=coded("clock-format", "a local time, HH:MM, e.g. 08:30")),
+        metadata={"example": "08:30", "description": description},
+        **kwargs,
+    )
+
+
+def _unit_ids(what: str) -> ma.fields.List:
+    return ma.fields.List(
+        id_field(),
+        validate=ma.validate.Length(max=500, error=coded("invalid", "at most 500")),
+        metadata={"maxItems": 500, "description": f"the {what} that submit a roster"},
+    )
+
+
+class _PeriodFields(Schema):
+    name = text_field(100, example="2027年春节")
+    starts_at = Instant()
+    ends_at = Instant()
+    deadline = Instant(metadata={"description": "rosters are due by then (报送截止), before the start"})
+    shift_start = _clock("when each 24 h shift starts, in the county's zone")
+    split_at = _clock("when day duty hands over to overnight duty (值宿), if the 24 h may be split", allow_none=True)
+    leader_required = ma.fields.Boolean(metadata={"description": "a leader on duty (带班领导) on every shift"})
+    holiday = ma.fields.Enum(Holiday, by_value=True, allow_none=True, metadata={"description": "proposed from"})
+    notes = text_field(2000, allow_none=True)
+    township_ids = _unit_ids("townships")
+    department_ids = _unit_ids("departments")
+
+
+class DutyPeriodInSchema(_PeriodFields):
+    """A new period; its units default to every active township and department."""
+
+    name = text_field(100, required=True, example="2027年春节")
+    starts_at = Instant(required=True)
+    ends_at = Instant(required=True)
+    deadline = Instant(required=True, metadata={"description": "rosters are due by then (报送截止)"})
+    shift_start = _clock("when each 24 h shift starts, in the county's zone", load_default="08:30")
+    leader_required = ma.fields.Boolean(load_default=True, metadata={"description": "a leader on every shift"})
+
+
+class DutyPeriodPatchSchema(PatchSchema, _PeriodFields):
+    pass
+
+
+class DutyPeriodCancelSchema(Schema):
+    reason = text_field(500, required=True, example="上级通知取消")
+
+
+class DutyPeriodSchema(Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    starts_at = ma.fields.DateTime()
+    ends_at = ma.fields.DateTime()
+    deadline = ma.fields.DateTime()
+    shift_start = ma.fields.String()
+    split_at = ma.fields.String(allow_none=True)
+    leader_required = ma.fields.Boolean()
+    holiday = ma.fields.String(allow_none=True)
+    notes = ma.fields.String(allow_none=True)
+    township_ids = ma.fields.List(ma.fields.Integer())
+    department_ids = ma.fields.List(ma.fields.Integer())
+    created_by_user_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.DateTime()
+    cancelled = ma.fields.Boolean()
+    cancelled_at = ma.fields.DateTime(allow_none=True)
+    cancel_reason = ma.fields.String(allow_none=True)
+    version = ma.fields.Integer()
+
+
+class DutyPeriodPageSchema(CursorMetaSchema):
+    items = ma.fields.List(ma.fields.Nested(DutyPeriodSchema))
+
+
+class DutyPeriodListArgs(CursorArgs):
+    year = ma.fields.Integer(
+        validate=ma.validate.Range(2000, 2099, error=coded("invalid", "2000 to 2099")),
+        metadata={"description": "periods starting in this year (in the county)"},
+    )
+    include_cancelled = ma.fields.Boolean(load_default=False)
+
+
+class ProposalArgs(Schema):
+    year = ma.fields.Integer(
+        required=True, validate=ma.validate.Range(2000, 2099, error=coded("invalid", "2000 to 2099"))
+    )
+    holiday = ma.fields.Enum(Holiday, by_value=True, required=True)
+    margin_days = ma.fields.Integer(
+        load_default=1,
+        validate=ma.validate.Range(0, 7, error=coded("invalid", "0 to 7")),
+        metadata={"description": "days of duty before the first day off and after the last (default 1)"},
+    )
+    shift_start = _clock("when each shift starts (default 08:30)", load_default="08:30")
+
+
+class DutyPeriodProposalSchema(Schema):
+    name = ma.fields.String()
+    starts_at = ma.fields.DateTime()
+    ends_at = ma.fields.DateTime()
+    deadline = ma.fields.DateTime()
+    shift_start = ma.fields.String()
+    split_at = ma.fields.String(allow_none=True)
+    leader_required = ma.fields.Boolean()
+    holiday = ma.fields.String()
+    township_ids = ma.fields.List(ma.fields.Integer())
+    department_ids = ma.fields.List(ma.fields.Integer())

@@ -77,3 +77,41 @@ class HolidayDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)  # (元旦 may start in the December before its year)
     kind: Mapped[str] = mapped_column(String(20))
     holiday: Mapped[str] = mapped_column(String(30))
+
+
+class DutyPeriod(Audited, Base):
+    """A period of 24-hour duty announced by the county safety office: from `starts_at` to `ends_at`, rosters due by
+    `deadline` from the units named (`DutyPeriodUnit`). Shifts start at `shift_start` (local time, "08:30"); with
+    `split_at` a unit may split each 24 h into day duty and overnight duty (值班/值宿). Never deleted: cancelled."""
+
+    __tablename__ = "duty_periods"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
+    __audit_actions__ = (("cancelled_at", "cancel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    shift_start: Mapped[str] = mapped_column(String(5))  # "08:30", in the county's zone
+    split_at: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "17:30": day duty until then
+    leader_required: Mapped[bool] = mapped_column(Boolean)  # a leader on duty on every shift (带班领导)
+    holiday: Mapped[str | None] = mapped_column(String(30), nullable=True)  # proposed from this holiday
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class DutyPeriodUnit(Base):
+    """A unit that must submit a roster for the period: a township or a department."""
+
+    __tablename__ = "duty_period_units"
+    __table_args__ = (CheckConstraint("(township_id IS NULL) <> (department_id IS NULL)", name="one_unit"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("duty_periods.id"), index=True)
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), nullable=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True)

@@ -95,6 +95,9 @@ RULES_BEYOND_SCHEMAS = frozenset(
         # year and not overlapping another's, its working days weekend days near it and not off
         "range-inverted", "holiday-too-long", "day-outside-year", "holidays-overlap", "holiday-repeated",
         "working-day-is-off", "working-day-not-weekend", "working-day-far",
+        # a duty period ends after it starts, its rosters are due before, its day duty ends at another time than
+        # its shifts start, and it names at least one unit
+        "ends-before-starts", "deadline-after-start", "split-at-shift-start", "no-units",
     }
 )  # fmt: skip
 
