@@ -27,7 +27,7 @@ import numpy as np
 import shapely
 from geoalchemy2.shape import to_shape
 from pyproj import Transformer
-from shapely.geometry import mapping
+from shapely.geometry import LineString, mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -44,6 +44,7 @@ from models.territory.model import GridCell, Township, Village
 SIMPLIFY_M = 1.0
 PIECE = 8  # segments per piece of a track buffered on its own
 REACH_M = 50.0  # the distance of the reach stored with each patrol (the coverage's default)
+FAR_M = 1_000_000.0  # a fix this far from the track's median is no part of it
 TILE_DEG = 0.01  # the side of the squares the reaches are united in, in degrees
 MAX_DAYS = 366
 DEFAULT_VISIT_DAYS = {RiskLevel.RED: 7, RiskLevel.ORANGE: 14, RiskLevel.YELLOW: 30, RiskLevel.BLUE: 90}
@@ -86,13 +87,23 @@ def _project(geometry: Any, transformer: Transformer) -> Any:
 
 
 def reach(track: BaseGeometry, within_m: float = REACH_M) -> BaseGeometry:
-    """The part of the plane within `within_m` of the track (WGS-84 in and out)."""
-    forward, backward = _projections(track.centroid)
-    xy = shapely.get_coordinates(shapely.simplify(_project(track, forward), SIMPLIFY_M))
-    parts = [xy[i : i + PIECE + 1] for i in range(0, max(len(xy) - 1, 1), PIECE)]
-    pieces = shapely.linestrings(
-        np.concatenate(parts), indices=np.repeat(np.arange(len(parts)), [len(p) for p in parts])
-    )
+    """The part of the plane within `within_m` of the track (WGS-84 in and out). The projection is centred on the
+    fixes' median; a fix farther than FAR_M from it (a record no phone makes: the other side of the earth) breaks
+    the track there and counts for nothing."""
+    lonlat = shapely.get_coordinates(track)
+    forward, backward = _projections(shapely.Point(np.median(lonlat, axis=0)))
+    xy = np.column_stack(forward.transform(lonlat[:, 0], lonlat[:, 1]))
+    near = np.isfinite(xy).all(axis=1) & (np.hypot(xy[:, 0], xy[:, 1]) < FAR_M)
+    parts = []
+    for run in np.split(xy, np.flatnonzero(np.diff(near)) + 1):
+        if not (np.isfinite(run).all() and np.hypot(run[:, 0], run[:, 1]).max() < FAR_M):
+            continue
+        line = shapely.get_coordinates(shapely.simplify(LineString(run), SIMPLIFY_M)) if len(run) > 1 else run[[0, 0]]
+        parts += [line[i : i + PIECE + 1] for i in range(0, max(len(line) - 1, 1), PIECE)]
+    if not parts:
+        return shapely.Polygon()
+    which = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+    pieces = shapely.linestrings(np.concatenate(parts), indices=which)
     return _project(shapely.union_all(shapely.buffer(pieces, within_m)), backward)
 
 

@@ -144,3 +144,12 @@ def test_the_tiles_add_up_to_one_union_and_a_failed_fast_clip_falls_back(monkeyp
 
     monkeypatch.setattr(module.shapely, "clip_by_rect", refuse)
     assert module.covered_area(unit, reaches)[1] == pytest.approx(covered, rel=1e-9)
+
+
+def test_a_track_with_a_fix_on_the_other_side_of_the_earth_is_stored_flagged_and_counted(world):
+    track = [*line(100, 300, 700, 300, steps=10), [-67.0, -28.0], *line(700, 350, 100, 350, steps=10)]
+    stored = upload(world.admin, world["cA1"], 1, track, officer_ids=[world["oA1"]])
+    assert {flag["code"] for flag in stored["flags"]} >= {"implausible-speed", "outside-cells"}
+    answer = f.ok(world.admin.get(f"{API}/patrols/coverage/cell/{world['cA1']}"))
+    _area, covered = expected_share([track[:11], track[12:]], world.record("cA1")["boundary"])
+    assert answer["patrols"] == 1 and answer["covered_m2"] == pytest.approx(covered, rel=2e-3)
