@@ -138,8 +138,9 @@ class DutyPeriodCancelSchema(Schema):
     reason = text_field(500, required=True, example="上级通知取消")
 
 
-class DutyPeriodSchema(Schema):
-    id = ma.fields.Integer()
+class DutyPeriodProposalSchema(Schema):
+    """A period as POST /duty/periods takes it (a proposal, not stored)."""
+
     name = ma.fields.String()
     starts_at = ma.fields.DateTime()
     ends_at = ma.fields.DateTime()
@@ -148,9 +149,13 @@ class DutyPeriodSchema(Schema):
     split_at = ma.fields.String(allow_none=True)
     leader_required = ma.fields.Boolean()
     holiday = ma.fields.String(allow_none=True)
-    notes = ma.fields.String(allow_none=True)
     township_ids = ma.fields.List(ma.fields.Integer())
     department_ids = ma.fields.List(ma.fields.Integer())
+
+
+class DutyPeriodSchema(DutyPeriodProposalSchema):
+    id = ma.fields.Integer()
+    notes = ma.fields.String(allow_none=True)
     created_by_user_id = ma.fields.Integer(allow_none=True)
     created_at = ma.fields.DateTime()
     cancelled = ma.fields.Boolean()
@@ -182,16 +187,3 @@ class ProposalArgs(Schema):
         metadata={"description": "days of duty before the first day off and after the last (default 1)"},
     )
     shift_start = _clock("when each shift starts (default 08:30)", load_default="08:30")
-
-
-class DutyPeriodProposalSchema(Schema):
-    name = ma.fields.String()
-    starts_at = ma.fields.DateTime()
-    ends_at = ma.fields.DateTime()
-    deadline = ma.fields.DateTime()
-    shift_start = ma.fields.String()
-    split_at = ma.fields.String(allow_none=True)
-    leader_required = ma.fields.Boolean()
-    holiday = ma.fields.String()
-    township_ids = ma.fields.List(ma.fields.Integer())
-    department_ids = ma.fields.List(ma.fields.Integer())
