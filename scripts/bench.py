@@ -3,6 +3,7 @@ province scale. Prints tables and writes them to bench-results.md (git-ignored);
 
     make bench                                     # everything, both backends (~25 min on 2 cores)
     make bench BENCH_ARGS="--backends spatialite --no-province"
+    make bench BENCH_ARGS="--backends spatialite --no-http --no-province --no-lists"   # the patrol targets only
     .venv/bin/python scripts/bench.py --quick      # smaller sizes and shorter runs, to try it out
 
 Per backend:
@@ -14,7 +15,10 @@ Per backend:
    --audit-events audit rows, analysed, checked;
 4. lists and filters (TIMED in scripts/bench_lists.py) in-process through the Flask test client (routing,
    validation, the token check and serialisation, no network) on both databases, interleaved request by request,
-   median and p95 over up to --repeat rounds, with the ratio province / county.
+   median and p95 over up to --repeat rounds, with the ratio province / county;
+5. the patrol targets of issue 10 (scripts/bench_patrols.py), last, on the county database, over HTTP under
+   gunicorn: a month of patrols (--patrols) uploaded by batches of 100 (patrols stored per second, target at least
+   100), one stored batch sent again, then the coverage of 5 townships for that month (target: under 1 s).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bench_http
+import bench_patrols
 import province
 from bench_lists import API, Facts, Scale, county_facts, locate_plan, time_requests
 from bench_report import BackendResult, report
@@ -169,6 +174,38 @@ def run_backend(backend: str, url: str, args: argparse.Namespace, workdir: Path,
             result.county, result.province = timings["county"], timings.get("province", {})
         for scale in scales:
             db.engine(scale.app).dispose()
+    if not args.no_patrols:  # last: its uploads change the county the parts above measure
+        run_patrols(app, url, args, workdir, result)
+
+
+def run_patrols(app: Any, url: str, args: argparse.Namespace, workdir: Path, result: BackendResult) -> None:
+    """The patrol targets (scripts/bench_patrols.py); a failure is reported, not raised."""
+    engine = db.engine(app)
+    settle(engine)
+    note_load(result, "patrols")
+    print("  patrols over HTTP: batch upload, then coverage of a township's month")
+
+    def calm() -> None:  # before each timed part: the database's and the machine's leftovers
+        settle(engine)
+        note_load(result, "patrols, next step")
+
+    try:
+        result.patrols = bench_patrols.run(
+            app,
+            url,
+            workdir,
+            count=args.patrols,
+            seed=args.seed,
+            clients=args.upload_clients,
+            repeat=args.coverage_repeat,
+            worker_class=args.upload_worker_class,
+            settle=calm,
+            log=print,
+        )
+        result.problems += result.patrols.problems
+    except Exception as exc:
+        traceback.print_exc()
+        result.problems.append(f"patrols failed: {exc!r}"[:500])
 
 
 SPATIAL = ("no-op", "GET /enterprises")  # the routes timed over HTTP at province scale too
@@ -329,8 +366,11 @@ def main() -> None:
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP load (gunicorn + wrk)")
     parser.add_argument("--no-lists", action="store_true", help="skip the in-process lists and filters")
     parser.add_argument("--no-province", action="store_true", help="county scale only")
+    parser.add_argument("--no-patrols", action="store_true", help="skip the patrol upload and coverage targets")
     parser.add_argument(
-        "--quick", action="store_true", help="10 copies, 100k audit events, 3 s of wrk per route, 10 rounds"
+        "--quick",
+        action="store_true",
+        help="10 copies, 100k audit events, 3 s of wrk per route, 10 rounds, 1,000 patrols, 3 coverage requests",
     )
     parser.add_argument("--copies", type=int, default=province.COPIES, help="copies of the county in the province")
     parser.add_argument("--audit-events", type=int, default=province.AUDIT_EVENTS)
@@ -343,6 +383,21 @@ def main() -> None:
         "--budget", type=float, default=3.0, help="past 5 rounds, stop once a request's runs add up to this (s)"
     )
     parser.add_argument("--walk", type=int, default=20, help="pages to follow next_cursor for a deep page")
+    parser.add_argument(
+        "--patrols",
+        type=int,
+        default=None,
+        help="patrol records to upload (default: enough for one patrol per cell per week in the month, with the "
+        "demo's own: ~7,600 in the default county)",
+    )
+    parser.add_argument("--upload-clients", type=int, default=bench_patrols.CLIENTS, help="threads sending batches")
+    parser.add_argument(
+        "--upload-worker-class",
+        default=bench_patrols.WORKER_CLASS,
+        choices=["gthread", "sync"],
+        help="gunicorn's workers for the patrol part (why sync: scripts/bench_patrols.py)",
+    )
+    parser.add_argument("--coverage-repeat", type=int, default=None, help="coverage requests per township (5)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--townships", type=int, default=20)
     parser.add_argument("--villages", type=int, default=300)
@@ -352,6 +407,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.copies, args.audit_events, args.duration, args.repeat = 10, 100_000, 3, 10
+        args.patrols = 1_000 if args.patrols is None else args.patrols
+    if args.coverage_repeat is None:
+        args.coverage_repeat = 3 if args.quick else 5
     started = time.perf_counter()
     tools = f"gunicorn {version('gunicorn')}"
     if not args.no_http:

@@ -14,6 +14,7 @@ from typing import Any
 
 from bench_http import THREADS, WrkResult
 from bench_lists import TIMED, Shown, Timing
+from bench_patrols import COVERAGE_TARGET_S, FIX_EVERY_S, FIXES, UPLOAD_TARGET, PatrolsResult
 
 NOT_FLAT = 1.5  # province / county median above this: the list does not stay flat as the territory grows
 
@@ -29,6 +30,7 @@ class BackendResult:
     province: dict[str, Timing] = field(default_factory=dict)
     plans: list[tuple[str, str]] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    patrols: PatrolsResult | None = None  # the patrol targets of issue 10
     load: list[str] = field(default_factory=list)  # the load average when each part started: is the machine quiet?
     problems: list[str] = field(default_factory=list)
 
@@ -50,6 +52,71 @@ def table(header: list[str], rows: list[list[str]], align: str = "") -> list[str
 
 def _ms(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**NOT MET**"
+
+
+def _s(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def patrol_tables(p: PatrolsResult, worker_class: str) -> list[str]:
+    """The patrol targets: the batch upload, the resend, and each township's month of coverage."""
+    up = p.upload
+    out = [
+        f"### Patrols over HTTP (issue 10): batch upload and a township's month of coverage, gunicorn ({worker_class},"
+        f" 2 workers" + ("" if worker_class == "sync" else f" x {THREADS} threads") + ")",
+        "",
+        f"{up.records:,} new grid-patrol records (each one cell, {FIXES} fixes ~{FIX_EVERY_S} s apart, 0-3 check-ins: "
+        f"{up.points:,} fixes, {up.check_ins:,} check-ins, {up.findings:,} findings in all) sent as "
+        f"{up.batches} batches of up to {up.batch_size} (`POST /api/v1/patrols/batch`) by {up.clients} client "
+        f"threads at once, each its own keep-alive connection, as the demo `admin`. Patrols/s: records created / "
+        f"the time from the first request to the last answer. Latency: per batch, answered 200.",
+        "",
+    ]
+    refused, failed = up.outcomes["refused"], up.failed_batches
+    outcomes = ", ".join(f"{n:,} {k}" for k, n in sorted(up.outcomes.items())) or "none"
+    rows = [
+        ["patrols stored per second", f"{up.per_second:,.1f}", f"at least {UPLOAD_TARGET:g}",
+         _met(up.per_second >= UPLOAD_TARGET)],
+        ["batches per second", f"{up.batches_per_second:.2f}", "", ""],
+        ["latency per batch, p50 / p95 / max (s)",
+         " / ".join(_s(v) for v in (up.latency(50), up.latency(95), max(up.latencies_s, default=None))), "", ""],
+        ["upload time (s)", f"{up.seconds:.1f}", "", ""],
+        ["answers", f"{outcomes}; {failed} batches failed", "every record created", _met(up.all_created)],
+        [f"resend of a stored batch ({sum(up.resend_outcomes.values())} records)",
+         f"{_s(up.resend_s)} s: " + (", ".join(f"{n} {k}" for k, n in up.resend_outcomes.items())
+                                    or up.resend_failure or "no answer"),
+         "every record stored", _met(up.resend_all_stored)],
+    ]  # fmt: skip
+    out += [*table(["measure", "figure", "target", ""], rows, "lrll"), ""]
+    if refused:
+        out += [f"Refused: {refused:,}; the first: {up.first_refusal}", ""]
+    if failed:
+        out += [f"Failed batches: {failed}; the first: {up.first_failure}", ""]
+    if p.period:
+        out += [
+            f"Coverage of a township for {p.period[0]} to {p.period[1]} (`GET /api/v1/patrols/coverage/township/{{id}}"
+            f"?from={p.period[0]}&to={p.period[1]}`), {p.repeat} single requests each, one after the other, "
+            f"through the same server after the upload. The month holds {p.month_after:,} patrols in the county's "
+            f"{p.cells:,} cells ({p.month_before:,} of the demo's before the upload), "
+            f"{p.month_after / p.cells if p.cells else 0:.1f} per cell. `uploaded`: of the township's patrols, "
+            f"those of this run; `track points`: the fixes of all its patrols of the month. Target: a median under "
+            f"{COVERAGE_TARGET_S:g} s.",
+            "",
+        ]
+        rows = [
+            [f"{c.name} ({c.township_id})", str(c.cells), f"{c.patrols:,}", f"{c.uploaded:,}", f"{c.track_points:,}",
+             f"{c.person_visits:,}", f"{c.check_ins:,}", "" if c.covered_share is None else f"{c.covered_share:.3f}",
+             _s(c.median_s), _s(c.max_s), str(len(c.seconds)), c.failure[:80] or _met(c.met)]
+            for c in p.coverage
+        ]  # fmt: skip
+        header = ["township", "cells", "patrols", "uploaded", "track points", "person-visits", "check-ins",
+                  "covered_share", "median s", "max s", "runs", f"< {COVERAGE_TARGET_S:g} s"]  # fmt: skip
+        out += [*table(header, rows, "lrrrrrrrrrrl"), ""]
+    return out
 
 
 def not_flat(result: BackendResult, limit: float) -> list[tuple[str, float]]:
@@ -119,6 +186,8 @@ def report(results: list[BackendResult], args: argparse.Namespace, tools: str, s
                              _ms(c.p95_ms) if c else "", ratio, str(h.status_errors + h.socket_errors)])  # fmt: skip
             header = ["route", "req/s", "x no-op", "p50 ms", "p95 ms", "county p95 ms", "p95 ratio", "errors"]
             out += [*table(header, rows, "lrrrrrrr"), ""]
+        if r.patrols is not None:
+            out += patrol_tables(r.patrols, args.upload_worker_class)
         if r.county:
             out += [
                 "### Lists and filters, in-process (Flask test client, admin token unless stated), county vs province",
