@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from geo.tiling import blob, voronoi_split
 from models.accounts.service import create_user
+from models.demo_duty import load_demo_duty
 from models.demo_enterprises import load_demo_enterprises
 from models.demo_hazards import load_demo_hazards
 from models.demo_patrols import load_demo_patrols
@@ -137,7 +138,8 @@ def load_demo_county(
     belongs to the first department, the 应急管理局). With `hazards`, enterprises and people, that many hazards in the
     ledger, each with its signed steps (see `models.demo_hazards`); `photos` is the file store their photos go to
     (without one, none is rectified on the spot: that step rests on a photo). With `patrols`, enterprises and people,
-    that many patrol records of the ninety days before, stored as uploads are (see `models.demo_patrols`).
+    that many patrol records of the ninety days before, stored as uploads are (see `models.demo_patrols`). With
+    `people`, the 2027 holiday calendar and two duty periods (see `models.demo_duty`).
     With `if_empty`, nothing happens (and None is returned) when the database already holds townships.
     """
     has_townships = session.scalar(select(func.count()).select_from(Township))
@@ -174,6 +176,8 @@ def load_demo_county(
         counts |= load_demo_hazards(session, seed=seed + 3, count=hazards, photos=photos)
     if patrols and enterprises and people:
         counts |= load_demo_patrols(session, seed=seed + 4, count=patrols)
+    if people:
+        counts |= load_demo_duty(session)
     # Fresh statistics: planned on the empty tables, "cells without an owner" took 100 ms on PostgreSQL, not 1 ms.
     session.execute(text("ANALYZE"))
     session.commit()

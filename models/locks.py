@@ -35,6 +35,7 @@ class LockKind(Enum):
     HAZARD = "hazard"  # one hazard's state: its steps are taken one at a time
     HOLIDAY_CALENDAR = "holiday-calendar"  # one year of the official holiday calendar
     DUTY_PERIOD = "duty-period"  # one duty period: its changes one at a time
+    DUTY_PERIOD_NAME = "duty-period-name"  # a name being free among the periods not cancelled
 
 
 ORDER = {kind: rank for rank, kind in enumerate(LockKind)}
@@ -124,3 +125,7 @@ def holiday_calendar(year: int) -> LockKey:
 
 def duty_period(period_id: int) -> LockKey:
     return _key(LockKind.DUTY_PERIOD, period_id)
+
+
+def duty_period_name(name: str) -> LockKey:
+    return _key(LockKind.DUTY_PERIOD_NAME, name)

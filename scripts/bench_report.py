@@ -14,7 +14,8 @@ from typing import Any
 
 from bench_http import THREADS, WrkResult
 from bench_lists import TIMED, Shown, Timing
-from bench_patrols import COVERAGE_TARGET_S, FIX_EVERY_S, FIXES, UPLOAD_TARGET, PatrolsResult
+from bench_patrol_records import FIX_EVERY_S, FIXES
+from bench_patrols import COVERAGE_TARGET_S, UPLOAD_TARGET, PatrolsResult
 
 NOT_FLAT = 1.5  # province / county median above this: the list does not stay flat as the territory grows
 

@@ -52,6 +52,7 @@ class DutyPeriods(MethodView):
     @duty.idempotent()
     @duty.arguments(s.DutyPeriodInSchema)
     @duty.response(201, s.DutyPeriodSchema)
+    @duty.problem(409, "a period not cancelled has that name")
     def post(self, data: dict[str, Any]) -> Any:
         """Announce a duty period
 
@@ -94,7 +95,7 @@ class DutyPeriodItem(MethodView):
     @duty.response(200, s.DutyPeriodSchema)
     @duty.if_match()
     @duty.problem(404, "no such duty period")
-    @duty.problem(409, "the period is cancelled")
+    @duty.problem(409, "the period is cancelled, or a period not cancelled has the new name")
     def patch(self, data: dict[str, Any], period_id: int) -> Any:
         """Change a duty period
 

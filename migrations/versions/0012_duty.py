@@ -74,6 +74,14 @@ def upgrade() -> None:
         sa.CheckConstraint("ends_at > starts_at", name="ck_duty_periods_ends_after_start"),
     )
     op.create_index("ix_duty_periods_starts_at", "duty_periods", ["starts_at"])
+    op.create_index(
+        "uq_duty_periods_name_live",
+        "duty_periods",
+        ["name"],
+        unique=True,
+        sqlite_where=sa.text("cancelled_at IS NULL"),
+        postgresql_where=sa.text("cancelled_at IS NULL"),
+    )
     op.create_table(
         "duty_period_units",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.audit import Audited
@@ -85,7 +85,17 @@ class DutyPeriod(Audited, Base):
     `split_at` a unit may split each 24 h into day duty and overnight duty (值班/值宿). Never deleted: cancelled."""
 
     __tablename__ = "duty_periods"
-    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        # One period of a name among those not cancelled ("2027年春节" announced twice by mistake is refused).
+        Index(
+            "uq_duty_periods_name_live",
+            "name",
+            unique=True,
+            sqlite_where=text("cancelled_at IS NULL"),
+            postgresql_where=text("cancelled_at IS NULL"),
+        ),
+    )
     __audit_actions__ = (("cancelled_at", "cancel"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -104,7 +104,8 @@ _FIELDS = ("name", "starts_at", "ends_at", "deadline", "shift_start", "split_at"
 
 def create_period(session: Session, *, caller: Caller, **data: Any) -> DutyPeriod:
     """Announce a period (county administrators): its units default to every active township and department."""
-    write_transaction(session)
+    write_transaction(session, locks.duty_period_name(data["name"]))
+    _refuse_taken_name(session, data["name"], None)
     townships, departments = _checked(session, data)
     period = DutyPeriod(**{k: data.get(k) for k in _FIELDS}, created_by_user_id=caller.user_id,
                         created_at=utcnow(), version=1)  # fmt: skip
@@ -115,6 +116,17 @@ def create_period(session: Session, *, caller: Caller, **data: Any) -> DutyPerio
     _set_units(session, period.id, townships, departments)
     session.commit()
     return period
+
+
+def _refuse_taken_name(session: Session, name: str, period_id: int | None) -> None:
+    taken = session.scalar(
+        select(DutyPeriod.id).where(
+            DutyPeriod.name == name, DutyPeriod.cancelled_at.is_(None), DutyPeriod.id != (period_id or 0)
+        )
+    )
+    if taken is not None:
+        raise Conflict(f"period {taken} is named {name!r} already (cancel it, or choose another name)",
+                       code="period-name-taken")  # fmt: skip
 
 
 def _get(session: Session, period_id: int) -> DutyPeriod:
@@ -128,11 +140,14 @@ def update_period(
     session: Session, *, caller: Caller, period_id: int, expected_version: int | None, **changes: Any
 ) -> DutyPeriod:
     """Change a period that is not cancelled (the units: the whole lists given)."""
-    write_transaction(session, locks.duty_period(period_id))
+    renamed = [locks.duty_period_name(changes["name"])] if "name" in changes else []
+    write_transaction(session, locks.duty_period(period_id), *renamed)
     period = _get(session, period_id)
     check_version(period, expected_version)
     if period.cancelled_at is not None:
         raise Conflict("the period is cancelled", code="period-cancelled")
+    if renamed:
+        _refuse_taken_name(session, changes["name"], period_id)
     townships_given, departments_given = "township_ids" in changes, "department_ids" in changes
     units = _units(session, period_id)
     merged = {k: getattr(period, k) for k in _FIELDS} | {

@@ -65,6 +65,22 @@ def test_a_period_by_hand_changed_and_cancelled_never_deleted(world):
     assert f.ok(world.admin.get(f"{PERIODS}/{period['id']}"))["cancelled"] is True
 
 
+def test_a_name_is_announced_once_among_the_periods_not_cancelled(world):
+    body = {"name": "2027年全国两会", "starts_at": "2027-03-03T08:30:00+08:00", "ends_at": "2027-03-12T08:30:00+08:00",
+            "deadline": "2027-02-25T17:30:00+08:00"}  # fmt: skip
+    first = f.ok(world.admin.post(PERIODS, json=body), 201)
+    assert_problem(world.admin.post(PERIODS, json=body), 409, "period-name-taken")
+    other = f.ok(world.admin.post(PERIODS, json=body | {"name": "2027年两会"}), 201)
+    assert_problem(world.admin.patch(f"{PERIODS}/{other['id']}", json={"name": body["name"]},
+                                     headers={"If-Match": "*"}), 409, "period-name-taken")  # fmt: skip
+    assert f.ok(world.admin.patch(f"{PERIODS}/{first['id']}", json={"name": body["name"], "notes": "同名"},
+                                  headers={"If-Match": "*"}))["version"] == 2  # fmt: skip
+    f.ok(world.admin.post(f"{PERIODS}/{first['id']}/cancel", json={"reason": "重复"}, headers={"If-Match": "*"}))
+    again = f.ok(world.admin.post(PERIODS, json=body), 201)  # the name is free again once the first is cancelled
+    assert [p["id"] for p in f.ok(world.admin.get(f"{PERIODS}?year=2027"))["items"]] == sorted(
+        [again["id"], other["id"]], reverse=True)  # fmt: skip
+
+
 def test_a_period_that_does_not_add_up_is_refused_and_changes_nothing(world):
     good = {"name": "2027年全国两会", "starts_at": "2027-03-03T08:30:00+08:00", "ends_at": "2027-03-12T08:30:00+08:00",
             "deadline": "2027-02-25T17:30:00+08:00"}  # fmt: skip

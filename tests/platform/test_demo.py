@@ -281,3 +281,16 @@ def test_the_demo_patrols_are_stored_by_the_rules_in_their_cells_and_flagged_onl
     intended = {p.id: [flag_of[p.notes]] for p in patrols.values() if p.notes in flag_of}
     assert flagged == intended and sorted(c for codes in flagged.values() for c in codes) == sorted(FLAG_NOTES)
     assert counts["flagged_patrols"] == 4
+
+
+# ---- holiday duty -------------------------------------------------------------------------------------------------
+
+
+def test_the_demo_enters_2027_and_announces_two_duty_periods_from_the_calendar(app, session):
+    load_demo_county(session, **SMALL, enterprises=30, hazards=0, patrols=0)
+    admin = f.bearer(app, f.login(app, "admin", DEMO_PASSWORD).get_json()["access_token"])
+    year = f.ok(admin.get(f"{API}/duty/calendar/2027"))
+    assert year["source"] == "entered" and "演示数据" in year["notice"] and len(year["holidays"]) == 7
+    periods = f.ok(admin.get(f"{API}/duty/periods"))["items"]
+    assert [p["name"] for p in periods] == ["2027年春节", "2026年国庆节"]
+    assert all(len(p["township_ids"]) == 3 and p["department_ids"] for p in periods)

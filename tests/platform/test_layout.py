@@ -174,6 +174,7 @@ NO_CALLER = {
     "load_demo_enterprises",
     "load_demo_hazards",
     "load_demo_patrols",
+    "load_demo_duty",
     "demo_signers",
     "revoke_sessions",
 }
