@@ -298,7 +298,7 @@ def phone_field(**kwargs: Any) -> ma.fields.String:
         validate=ma.validate.Regexp(
             PHONE_PATTERN, error=coded("phone-format", "a phone number: 6 to 20 digits and dashes, + in front allowed")
         ),
-        metadata={"example": "0731-55551234"},
+        metadata={"example": "0731-55551234", **kwargs.pop("metadata", {})},
         **kwargs,
     )
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.accounts.model import User
 from models.departments.model import Department, Sector
+from models.duty.model import DutyRoster
 from models.enterprises.model import Enterprise, EnterpriseDepartment
 from models.errors import NotFound
 from models.hazards.model import EnforcementDocument, Hazard, HazardDepartment
@@ -90,6 +91,10 @@ _OFFICER_RULES: dict[type, Callable[[Caller, Select], ColumnElement[bool]]] = {
     Enterprise: lambda caller, cells: Enterprise.cell_id.in_(cells),
     Hazard: lambda caller, cells: Hazard.cell_id.in_(cells),
     EnforcementDocument: lambda caller, cells: EnforcementDocument.cell_id.in_(cells),
+    # the duty rosters of their cells' townships
+    DutyRoster: lambda caller, cells: DutyRoster.township_id.in_(
+        select(GridCell.township_id).where(GridCell.id.in_(cells))
+    ),
     # the patrols in their cells, and those they took part in
     Patrol: lambda caller, cells: or_(
         Patrol.id.in_(select(PatrolCell.patrol_id).where(PatrolCell.cell_id.in_(cells))),
@@ -132,6 +137,8 @@ _DEPARTMENT_RULES: dict[type, Callable[[Caller], ColumnElement[bool] | None]] = 
             )
         ),
     ),
+    # its own duty rosters
+    DutyRoster: lambda caller: DutyRoster.department_id == bindparam("scope_department_id", caller.department_id),
     # the patrols its staff recorded
     Patrol: lambda caller: Patrol.recorded_by_user_id == bindparam("scope_user_id", caller.user_id),
     # the documents it issued, and those issued to the enterprises it supervises

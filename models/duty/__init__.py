@@ -1,4 +1,5 @@
 """24-hour holiday duty (24小时值班): the official holiday calendar, duty periods, rosters, checks, who is on duty.
 
-This package holds the holiday calendar so far (`models.duty.calendar`); duty periods and rosters come next.
+Built so far: the holiday calendar (`calendar`), duty periods (`periods`), rosters (`rosters`, read by `roster_reads`,
+their people in `people`).
 """

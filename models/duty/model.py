@@ -125,3 +125,118 @@ class DutyPeriodUnit(Base):
     period_id: Mapped[int] = mapped_column(ForeignKey("duty_periods.id"), index=True)
     township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), nullable=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True)
+
+
+class RosterStatus(StrEnum):
+    DRAFT = "draft"  # being written by the unit; never submitted
+    SUBMITTED = "submitted"  # submitted (or changed after submission): awaiting the county office
+    APPROVED = "approved"  # approved by the county office
+    RETURNED = "returned"  # returned by the county office, with its reason
+
+
+class ShiftRole(StrEnum):
+    LEADER = "leader"  # 带班领导
+    OFFICER = "officer"  # 值班员
+
+
+class DutyRoster(Audited, Base):
+    """A unit's roster for a period (one per unit and period): its current shifts are `DutyShift` rows; each
+    submission, and each change after the first, is kept whole as a `DutyRosterRevision`."""
+
+    __tablename__ = "duty_rosters"
+    __table_args__ = (
+        CheckConstraint("(township_id IS NULL) <> (department_id IS NULL)", name="one_unit"),
+        CheckConstraint(f"status IN ({sql_values(RosterStatus)})", name="status"),
+        Index("uq_duty_rosters_period_township", "period_id", "township_id", unique=True),
+        Index("uq_duty_rosters_period_department", "period_id", "department_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("duty_periods.id"))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), nullable=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    revision: Mapped[int] = mapped_column(Integer)  # its latest revision's number (0: never submitted)
+    first_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # its latest revision's
+    late: Mapped[bool] = mapped_column(Boolean)  # first submitted after the period's deadline
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    return_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __audit_actions__ = (("decided_at", "decide"), ("submitted_at", "submit"))
+
+
+class DutyRosterRevision(Base):
+    """A roster as submitted (revision 1) or changed after submission (2, 3, ...), whole: never changed but for
+    the county office's decision on it."""
+
+    __tablename__ = "duty_roster_revisions"
+    __table_args__ = (Index("uq_duty_roster_revisions_roster_number", "roster_id", "number", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    roster_id: Mapped[int] = mapped_column(ForeignKey("duty_rosters.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), nullable=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    late: Mapped[bool] = mapped_column(Boolean)  # submitted after the deadline
+    shifts: Mapped[list[dict]] = mapped_column(JSON)  # as the roster answers them, names and phones included
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(20), nullable=True)  # approved / returned
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class DutyShift(Base):
+    """A shift of a roster as it stands (replaced whole when the roster changes; its past is in the revisions)."""
+
+    __tablename__ = "duty_shifts"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_duty_shifts_roster_id_starts_at", "roster_id", "starts_at"),
+        Index("ix_duty_shifts_period_id", "period_id"),
+        Index("ix_duty_shifts_township_id_starts_at", "township_id", "starts_at"),
+        Index("ix_duty_shifts_department_id_starts_at", "department_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    roster_id: Mapped[int] = mapped_column(ForeignKey("duty_rosters.id"))
+    period_id: Mapped[int] = mapped_column(ForeignKey("duty_periods.id"))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), nullable=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True)
+    position: Mapped[int] = mapped_column(Integer)  # its place in the roster as given
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)  # the duty line during the shift
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class DutyShiftPerson(Base):
+    """A person on a shift: its leader on duty or one of its duty officers. A person is an officer (by
+    `officer_id`; an account linked to an officer is that officer) or an account without one (`user_id`)."""
+
+    __tablename__ = "duty_shift_people"
+    __table_args__ = (
+        CheckConstraint("(officer_id IS NULL) <> (user_id IS NULL)", name="one_person"),
+        CheckConstraint(f"role IN ({sql_values(ShiftRole)})", name="role"),
+        Index("ix_duty_shift_people_shift_id", "shift_id"),
+        Index("ix_duty_shift_people_period_id", "period_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("duty_shifts.id"))
+    roster_id: Mapped[int] = mapped_column(ForeignKey("duty_rosters.id"))
+    period_id: Mapped[int] = mapped_column(ForeignKey("duty_periods.id"))
+    role: Mapped[str] = mapped_column(String(10))
+    position: Mapped[int] = mapped_column(Integer)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), nullable=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)  # given for the shift (else the officer's)

@@ -207,7 +207,7 @@ def test_every_operation_documents_a_success_body(spec):
 
 
 # Actions that take no body: retiring and deactivating an account need only If-Match; logging out only the token.
-BODYLESS_ACTIONS = ("/retire", "/auth/logout", "/users/{user_id}/deactivate")
+BODYLESS_ACTIONS = ("/retire", "/auth/logout", "/users/{user_id}/deactivate", "/submit", "/approve")
 
 
 def test_every_write_with_a_body_documents_it(spec):

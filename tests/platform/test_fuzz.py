@@ -99,6 +99,11 @@ RULES_BEYOND_SCHEMAS = frozenset(
         # a duty period ends after it starts, its rosters are due before, its day duty ends at another time than
         # its shifts start, and it names at least one unit
         "ends-before-starts", "deadline-after-start", "split-at-shift-start", "no-units",
+        # a roster is one unit's (one of township_id, department_id), of a period that names it; its shifts lie
+        # inside the period, 25 hours at most, each naming active people of the unit once (one of officer_id,
+        # user_id); a roster is submitted with shifts
+        "one-unit", "period-not-found", "unit-not-in-period", "shift-too-long", "shift-outside-period", "one-person",
+        "person-not-in-unit", "person-inactive", "person-repeated", "roster-empty",
     }
 )  # fmt: skip
 
