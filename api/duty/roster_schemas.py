@@ -152,3 +152,101 @@ class RevisionSchema(Schema):
 
 class RevisionsSchema(Schema):
     items = ma.fields.List(ma.fields.Nested(RevisionSchema), metadata={"description": "the latest first"})
+
+
+# ---- checks -------------------------------------------------------------------------------------------------------
+
+
+class CheckArgs(Schema):
+    min_rest_hours = ma.fields.Float(
+        load_default=8,
+        validate=ma.validate.Range(0, 72, error=coded("invalid", "0 to 72 hours")),
+        metadata={"description": "the least rest between two of a person's stretches of duty (default 8)"},
+    )
+    max_duty_hours = ma.fields.Float(
+        load_default=25,
+        validate=ma.validate.Range(1, 168, error=coded("invalid", "1 to 168 hours")),
+        metadata={"description": "the longest stretch of duty, shifts that overlap or touch merged (default 25)"},
+    )
+
+
+class CheckedShiftSchema(Schema):
+    roster_id = ma.fields.Integer()
+    unit = ma.fields.Nested(RosterUnitSchema)
+    starts_at = ma.fields.DateTime()
+    ends_at = ma.fields.DateTime()
+
+
+class RosterProblemSchema(Schema):
+    kind = ma.fields.String(
+        metadata={"description": "gap, double-booking, short-rest, long-duty, person-inactive, no-phone"}
+    )
+    units = ma.fields.List(ma.fields.Nested(RosterUnitSchema), metadata={"description": "the units it concerns"})
+    from_ = ma.fields.DateTime(data_key="from")
+    to = ma.fields.DateTime(metadata={"description": "gap, double-booking (the overlap), short-rest, long-duty"})
+    minutes = ma.fields.Float(metadata={"description": "gap, double-booking: how long"})
+    hours = ma.fields.Float(metadata={"description": "short-rest: the rest; long-duty: the stretch"})
+    missing = ma.fields.List(ma.fields.String(), metadata={"description": "gap: leader, officer or both"})
+    person = ma.fields.Nested(PersonOutSchema, metadata={"description": "every kind but gap"})
+    shifts = ma.fields.List(
+        ma.fields.Nested(CheckedShiftSchema), metadata={"description": "double-booking: the two shifts"}
+    )
+    shift_count = ma.fields.Integer(metadata={"description": "person-inactive, no-phone: on how many shifts"})
+
+
+class CheckSummarySchema(Schema):
+    gaps = ma.fields.Integer()
+    gap_minutes = ma.fields.Float()
+    double_bookings = ma.fields.Integer()
+    short_rests = ma.fields.Integer()
+    long_duties = ma.fields.Integer()
+    inactive_people = ma.fields.Integer()
+    people_without_phone = ma.fields.Integer()
+
+
+class _CheckFields(Schema):
+    period_id = ma.fields.Integer()
+    leader_required = ma.fields.Boolean()
+    min_rest_hours = ma.fields.Float()
+    max_duty_hours = ma.fields.Float()
+    problems = ma.fields.List(ma.fields.Nested(RosterProblemSchema), metadata={"description": "in time order"})
+    summary = ma.fields.Nested(CheckSummarySchema)
+
+
+class RosterCheckSchema(_CheckFields):
+    roster_id = ma.fields.Integer()
+    unit = ma.fields.Nested(RosterUnitSchema)
+    status = ma.fields.Enum(RosterStatus, by_value=True)
+    revision = ma.fields.Integer()
+    late = ma.fields.Boolean()
+
+
+class UnitCheckSchema(Schema):
+    unit = ma.fields.Nested(RosterUnitSchema)
+    roster_id = ma.fields.Integer(allow_none=True)
+    status = ma.fields.String(metadata={"description": "the roster's status, or `missing` (none written)"})
+    revision = ma.fields.Integer()
+    late = ma.fields.Boolean()
+    submitted_at = ma.fields.DateTime(allow_none=True)
+    overdue = ma.fields.Boolean(metadata={"description": "not submitted, and the deadline has passed"})
+    summary = ma.fields.Nested(CheckSummarySchema)
+
+
+class NotSubmittedSchema(Schema):
+    unit = ma.fields.Nested(RosterUnitSchema)
+    roster_id = ma.fields.Integer(allow_none=True, metadata={"description": "its draft, if any"})
+    overdue = ma.fields.Boolean()
+
+
+class PeriodCheckSchema(_CheckFields):
+    name = ma.fields.String()
+    checked_at = ma.fields.DateTime()
+    starts_at = ma.fields.DateTime()
+    ends_at = ma.fields.DateTime()
+    deadline = ma.fields.DateTime()
+    units = ma.fields.List(ma.fields.Nested(UnitCheckSchema))
+    not_submitted = ma.fields.List(ma.fields.Nested(NotSubmittedSchema))
+    reminders = ma.fields.List(
+        ma.fields.Nested(RosterUnitSchema),
+        metadata={"description": "not submitted, the deadline within 24 hours: the units to remind"},
+    )

@@ -13,6 +13,7 @@ from api.duty import roster_schemas as s
 from api.duty.resources import duty
 from api.pagination import list_answer, split_paging
 from api.responses import json_response, record_response
+from models.duty.roster_checks import check_period, check_roster
 from models.duty.roster_reads import revisions, roster_item, roster_listing, roster_row
 from models.duty.rosters import create_roster, decide_roster, submit_roster, update_roster
 from models.roles import ALL_ROLES, Role
@@ -151,3 +152,38 @@ class DutyRosterRevisions(MethodView):
         The latest first, each whole as submitted, with the county office's decision on it.
         """
         return json_response({"items": revisions(db.session(), caller=current_caller(), roster_id=roster_id)})
+
+
+CHECK_NOTE = "Every role, for the units of its scope (the rosters it reads)."
+
+
+@duty.route("/rosters/<int:roster_id>/check")
+class DutyRosterCheck(MethodView):
+    @duty.access(*ALL_ROLES, note=CHECK_NOTE)
+    @duty.query(s.CheckArgs)
+    @duty.response(200, s.RosterCheckSchema)
+    @duty.problem(404, "no such roster in the caller's scope")
+    def get(self, roster_id: int, **arguments: Any) -> Any:
+        """Check a duty roster
+
+        Its gaps (an instant of the period without a leader on duty, where required, or without a duty officer),
+        its people on two shifts at once (with any roster of a period not cancelled), too little rest between a
+        person's stretches of duty, a stretch too long, people deactivated since or without a phone.
+        """
+        return json_response(check_roster(db.session(), caller=current_caller(), roster_id=roster_id, **arguments))
+
+
+@duty.route("/periods/<int:period_id>/check")
+class DutyPeriodCheck(MethodView):
+    @duty.access(*ALL_ROLES, note=CHECK_NOTE)
+    @duty.query(s.CheckArgs)
+    @duty.response(200, s.PeriodCheckSchema)
+    @duty.problem(404, "no such duty period")
+    def get(self, period_id: int, **arguments: Any) -> Any:
+        """Check a whole duty period
+
+        Every unit it names (of the caller's scope), with its roster's status and a summary of its problems; every
+        problem; the units that have not submitted (overdue once the deadline passed), and the reminder list (not
+        submitted, the deadline within 24 hours).
+        """
+        return json_response(check_period(db.session(), caller=current_caller(), period_id=period_id, **arguments))
