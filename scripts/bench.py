@@ -3,7 +3,7 @@ province scale. Prints tables and writes them to bench-results.md (git-ignored);
 
     make bench                                     # everything, both backends (~25 min on 2 cores)
     make bench BENCH_ARGS="--backends spatialite --no-province"
-    make bench BENCH_ARGS="--backends spatialite --no-http --no-province --no-lists"   # the patrol targets only
+    make bench BENCH_ARGS="--backends spatialite --no-http --no-province --no-lists"   # the patrol and duty targets
     .venv/bin/python scripts/bench.py --quick      # smaller sizes and shorter runs, to try it out
 
 Per backend:
@@ -16,9 +16,11 @@ Per backend:
 4. lists and filters (TIMED in scripts/bench_lists.py) in-process through the Flask test client (routing,
    validation, the token check and serialisation, no network) on both databases, interleaved request by request,
    median and p95 over up to --repeat rounds, with the ratio province / county;
-5. the patrol targets of issue 10 (scripts/bench_patrols.py), last, on the county database, over HTTP under
+5. the patrol targets of issue 10 (scripts/bench_patrols.py), on the county database, over HTTP under
    gunicorn: a month of patrols (--patrols) uploaded by batches of 100 (patrols stored per second, target at least
-   100), one stored batch sent again, then the coverage of 5 townships for that month (target: under 1 s).
+   100), one stored batch sent again, then the coverage of 5 townships for that month (target: under 1 s);
+6. the duty target of issue 11 (scripts/bench_duty.py), last, on the county database grown to 500 units: the check
+   of a 7-day period with a submitted roster per unit, over HTTP under gunicorn (target: under 0.5 s).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import bench_duty
 import bench_http
 import bench_patrols
 import province
@@ -174,38 +177,37 @@ def run_backend(backend: str, url: str, args: argparse.Namespace, workdir: Path,
             result.county, result.province = timings["county"], timings.get("province", {})
         for scale in scales:
             db.engine(scale.app).dispose()
-    if not args.no_patrols:  # last: its uploads change the county the parts above measure
-        run_patrols(app, url, args, workdir, result)
+    # last, one after the other: their data change the county the parts above measure
+    if not args.no_patrols:
+        print("  patrols over HTTP: batch upload, then coverage of a township's month")
+        result.patrols = run_target(app, result, "patrols", lambda calm: bench_patrols.run(
+            app, url, workdir, count=args.patrols, seed=args.seed, clients=args.upload_clients,
+            repeat=args.coverage_repeat, worker_class=args.upload_worker_class, settle=calm, log=print))  # fmt: skip
+    if not args.no_duty:
+        print(f"  duty over HTTP: the check of a 7-day period across {bench_duty.UNITS} units")
+        result.duty = run_target(app, result, "duty", lambda calm: bench_duty.run(
+            app, url, workdir, seed=args.seed, repeat=args.duty_repeat, settle=calm, log=print))  # fmt: skip
 
 
-def run_patrols(app: Any, url: str, args: argparse.Namespace, workdir: Path, result: BackendResult) -> None:
-    """The patrol targets (scripts/bench_patrols.py); a failure is reported, not raised."""
+def run_target(app: Any, result: BackendResult, part: str, run: Any) -> Any:
+    """A part with targets (scripts/bench_patrols.py, scripts/bench_duty.py): `run(calm)` answers its result, whose
+    problems join the backend's; a failure is reported, not raised (None)."""
     engine = db.engine(app)
     settle(engine)
-    note_load(result, "patrols")
-    print("  patrols over HTTP: batch upload, then coverage of a township's month")
+    note_load(result, part)
 
     def calm() -> None:  # before each timed part: the database's and the machine's leftovers
         settle(engine)
-        note_load(result, "patrols, next step")
+        note_load(result, f"{part}, next step")
 
     try:
-        result.patrols = bench_patrols.run(
-            app,
-            url,
-            workdir,
-            count=args.patrols,
-            seed=args.seed,
-            clients=args.upload_clients,
-            repeat=args.coverage_repeat,
-            worker_class=args.upload_worker_class,
-            settle=calm,
-            log=print,
-        )
-        result.problems += result.patrols.problems
+        found = run(calm)
+        result.problems += found.problems
+        return found
     except Exception as exc:
         traceback.print_exc()
-        result.problems.append(f"patrols failed: {exc!r}"[:500])
+        result.problems.append(f"{part} failed: {exc!r}"[:500])
+        return None
 
 
 SPATIAL = ("no-op", "GET /enterprises")  # the routes timed over HTTP at province scale too
@@ -367,10 +369,12 @@ def main() -> None:
     parser.add_argument("--no-lists", action="store_true", help="skip the in-process lists and filters")
     parser.add_argument("--no-province", action="store_true", help="county scale only")
     parser.add_argument("--no-patrols", action="store_true", help="skip the patrol upload and coverage targets")
+    parser.add_argument("--no-duty", action="store_true", help="skip the duty target (the check of a period)")
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="10 copies, 100k audit events, 3 s of wrk per route, 10 rounds, 1,000 patrols, 3 coverage requests",
+        help="10 copies, 100k audit events, 3 s of wrk per route, 10 rounds, 1,000 patrols, 3 coverage requests, "
+        "5 duty checks",
     )
     parser.add_argument("--copies", type=int, default=province.COPIES, help="copies of the county in the province")
     parser.add_argument("--audit-events", type=int, default=province.AUDIT_EVENTS)
@@ -398,6 +402,7 @@ def main() -> None:
         help="gunicorn's workers for the patrol part (why sync: scripts/bench_patrols.py)",
     )
     parser.add_argument("--coverage-repeat", type=int, default=None, help="coverage requests per township (5)")
+    parser.add_argument("--duty-repeat", type=int, default=None, help="requests of the period's check (10)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--townships", type=int, default=20)
     parser.add_argument("--villages", type=int, default=300)
@@ -410,6 +415,8 @@ def main() -> None:
         args.patrols = 1_000 if args.patrols is None else args.patrols
     if args.coverage_repeat is None:
         args.coverage_repeat = 3 if args.quick else 5
+    if args.duty_repeat is None:
+        args.duty_repeat = 5 if args.quick else 10
     started = time.perf_counter()
     tools = f"gunicorn {version('gunicorn')}"
     if not args.no_http:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bench_http import THREADS, WrkResult
+from bench_duty import DAYS, TARGET_S, DutyResult
+from bench_http import THREADS, WORKER_CLASS, WrkResult
 from bench_lists import TIMED, Shown, Timing
 from bench_patrol_records import FIX_EVERY_S, FIXES
 from bench_patrols import COVERAGE_TARGET_S, UPLOAD_TARGET, PatrolsResult
@@ -32,6 +33,7 @@ class BackendResult:
     plans: list[tuple[str, str]] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     patrols: PatrolsResult | None = None  # the patrol targets of issue 10
+    duty: DutyResult | None = None  # the duty target of issue 11
     load: list[str] = field(default_factory=list)  # the load average when each part started: is the machine quiet?
     problems: list[str] = field(default_factory=list)
 
@@ -120,6 +122,45 @@ def patrol_tables(p: PatrolsResult, worker_class: str) -> list[str]:
     return out
 
 
+def duty_tables(d: DutyResult) -> list[str]:
+    """The duty target: the check of a period across its units, with what its answer held."""
+    out = [
+        f"### Duty over HTTP (issue 11): the check of a {DAYS}-day period across {d.units} units, gunicorn "
+        f"({WORKER_CLASS}, 2 workers x {THREADS} threads)",
+        "",
+        f"`GET /api/v1/duty/periods/{d.period_id}/check` as the demo `admin`, {d.repeat} single requests one after "
+        f"the other, after warm-up. The period (08:30 to 08:30, leader required, day duty until 17:30) names "
+        f"{d.units} units ({d.departments_added} departments and {d.accounts_added:,} accounts added for it, bulk "
+        f"SQL); each has a roster submitted (bulk SQL, as the service writes one): {d.rosters} rosters, "
+        f"{d.shifts:,} shifts, {d.people:,} people on them, {d.split_units} units splitting the day. Planted: "
+        + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in d.planted.items())
+        + f". Set up in {d.setup_s:.1f} s (untimed). `in process`: `check_period` alone (no HTTP, no JSON).",
+        "",
+    ]
+    median, s = d.median_s, d.summary
+    whole = ("units", "submitted", "not submitted", "late")  # the mismatches about the units rather than problems
+    rows = [
+        ["the period's check, median / max (s)", f"{_s(median)} / {_s(d.max_s)}", f"under {TARGET_S:g}",
+         d.failure[:80] or _met(d.met)],
+        ["median / target", f"{median / TARGET_S:.2f}" if median else "", "under 1", ""],
+        ["in process, median; each run (s); of which garbage collection",
+         f"{d.in_process_median_s:.3f}; " + ", ".join(f"{t:.2f}" for t in d.in_process_s) + "; "
+         + ", ".join(f"{t:.2f}" for t in d.in_process_gc_s) if d.in_process_s else "", "", ""],
+        ["answer", f"{d.answer_bytes / 1e6:.2f} MB: {d.answered_units} units ({d.submitted_units} submitted, "
+         f"{d.late_units} late), {d.problems_answered:,} problems",
+         f"{d.units} units submitted, {d.planted.get('late', 0)} late",
+         _met(bool(d.answered_units) and not [m for m in d.mismatches if m.startswith(whole)])],
+        ["problems found", ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in s.items() if v) or "none",
+         "as planted", _met(bool(s) and not d.mismatches)],
+    ]  # fmt: skip
+    out += [*table(["measure", "figure", "target", ""], rows, "lrll"), ""]
+    if d.mismatches:
+        out += ["Not as planted: " + "; ".join(d.mismatches), ""]
+    if d.profile:
+        out += ["`check_period` in process, cProfile (by own time):", "", "```", d.profile.strip(), "```", ""]
+    return out
+
+
 def not_flat(result: BackendResult, limit: float) -> list[tuple[str, float]]:
     out = []
     for label, county in result.county.items():
@@ -189,6 +230,8 @@ def report(results: list[BackendResult], args: argparse.Namespace, tools: str, s
             out += [*table(header, rows, "lrrrrrrr"), ""]
         if r.patrols is not None:
             out += patrol_tables(r.patrols, args.upload_worker_class)
+        if r.duty is not None:
+            out += duty_tables(r.duty)
         if r.county:
             out += [
                 "### Lists and filters, in-process (Flask test client, admin token unless stated), county vs province",
