@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.accounts.model import User
+from models.departments.model import Department
 from models.duty.calendar import enter_year
 from models.duty.model import HolidayYear
 from models.duty.periods import create_period, propose_period
@@ -29,6 +30,7 @@ DEMO_2027 = [  # (holiday, first day off, last day off, working days)
     ("national_day", date(2027, 10, 1), date(2027, 10, 7), [date(2027, 9, 26), date(2027, 10, 9)]),
 ]
 PERIODS = ((2026, "national_day"), (2027, "spring_festival"))
+DESK_PHONE = "0731-55550000"  # the county office's duty desk (安委办值班室)
 
 
 def load_demo_duty(session: Session) -> dict[str, int]:
@@ -44,6 +46,8 @@ def load_demo_duty(session: Session) -> dict[str, int]:
     if session.get(HolidayYear, 2027) is None:
         holidays = [{"holiday": h, "from": a, "to": b, "working_days": w} for h, a, b, w in DEMO_2027]
         enter_year(session, caller=caller, year=2027, notice=DEMO_NOTICE, holidays=holidays)
+    desk = session.scalar(select(Department.id).order_by(Department.id))  # the 应急管理局 holds the county office
     for year, holiday in PERIODS:
-        create_period(session, caller=caller, **propose_period(session, caller=caller, year=year, holiday=holiday))
+        proposal = propose_period(session, caller=caller, year=year, holiday=holiday)
+        create_period(session, caller=caller, **proposal | {"desk_phone": DESK_PHONE, "desk_department_id": desk})
     return {"holiday_years": 1, "duty_periods": len(PERIODS)}

@@ -11,6 +11,7 @@ benchmark can tell the cost of the server, Flask and the token check apart from 
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -47,4 +48,6 @@ def add_noop_routes(app: Flask) -> Flask:
 
 def make_application() -> Flask:
     """The app gunicorn serves: built in each worker, on BENCH_DATABASE_URL."""
-    return add_noop_routes(create_app({"DATABASE_URL": os.environ["BENCH_DATABASE_URL"]}))
+    application = add_noop_routes(create_app({"DATABASE_URL": os.environ["BENCH_DATABASE_URL"]}))
+    gc.freeze()  # as wsgi.py does
+    return application

@@ -95,7 +95,11 @@ class DutyPeriodItem(MethodView):
     @duty.response(200, s.DutyPeriodSchema)
     @duty.if_match()
     @duty.problem(404, "no such duty period")
-    @duty.problem(409, "the period is cancelled, or a period not cancelled has the new name")
+    @duty.problem(
+        409,
+        "the period is cancelled, a period not cancelled has the new name, or a roster would be left "
+        "outside it (its unit dropped, its shifts outside the new times)",
+    )
     def patch(self, data: dict[str, Any], period_id: int) -> Any:
         """Change a duty period
 

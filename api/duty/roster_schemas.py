@@ -10,6 +10,7 @@ from api.errors import coded
 from api.extensions import PatchSchema, Schema
 from api.fields import Instant, id_field, phone_field, text_field
 from api.pagination import CursorArgs, CursorMetaSchema
+from geo.coords import CoordSystem
 from models.duty.model import RosterStatus
 
 MAX_SHIFTS = 500  # a roster's shifts (60 days split in two: 120)
@@ -250,3 +251,74 @@ class PeriodCheckSchema(_CheckFields):
         ma.fields.Nested(RosterUnitSchema),
         metadata={"description": "not submitted, the deadline within 24 hours: the units to remind"},
     )
+
+
+# ---- who is on duty -----------------------------------------------------------------------------------------------
+
+
+class OnDutyArgs(Schema):
+    at = Instant(metadata={"description": "the instant (default now)"})
+    township_id = id_field(metadata={"description": "this township only"})
+    department_id = id_field(metadata={"description": "this department only"})
+
+
+class OnDutyHereArgs(Schema):
+    lon = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180), metadata={"example": 113.0})
+    lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90), metadata={"example": 28.0})
+    coord_system = ma.fields.Enum(
+        CoordSystem,
+        by_value=True,
+        load_default=CoordSystem.WGS84,
+        metadata={"description": "wgs84 (GPS), gcj02 (Amap, Tencent) or bd09 (Baidu)"},
+    )
+    at = Instant(metadata={"description": "the instant (default now)"})
+
+
+class OnDutyShiftSchema(ShiftOutSchema):
+    roster_id = ma.fields.Integer()
+    period_id = ma.fields.Integer()
+
+
+class UnitDutySchema(Schema):
+    unit = ma.fields.Nested(RosterUnitSchema)
+    covered = ma.fields.Boolean(metadata={"description": "somebody is on duty (false: a gap, or no roster)"})
+    shifts = ma.fields.List(ma.fields.Nested(OnDutyShiftSchema), metadata={"description": "holding the instant"})
+
+
+class DeskSchema(Schema):
+    period_id = ma.fields.Integer()
+    phone = ma.fields.String(allow_none=True, metadata={"description": "the county office's duty desk"})
+    duty = ma.fields.Nested(UnitDutySchema, allow_none=True, metadata={"description": "who staffs it"})
+
+
+class PeriodRefSchema(Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
+class OnDutySchema(Schema):
+    at = ma.fields.DateTime()
+    periods = ma.fields.List(ma.fields.Nested(PeriodRefSchema), metadata={"description": "holding the instant"})
+    units = ma.fields.List(ma.fields.Nested(UnitDutySchema))
+    desk = ma.fields.Nested(DeskSchema, allow_none=True)
+
+
+class TownshipRefSchema(Schema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+
+
+class PositionOutSchema(Schema):
+    lon = ma.fields.Float()
+    lat = ma.fields.Float()
+    coord_system = ma.fields.String(metadata={"example": "wgs84"})
+
+
+class OnDutyHereSchema(Schema):
+    at = ma.fields.DateTime()
+    position = ma.fields.Nested(PositionOutSchema, metadata={"description": "the point, in WGS-84"})
+    township = ma.fields.Nested(TownshipRefSchema, allow_none=True, metadata={"description": "holding the point"})
+    periods = ma.fields.List(ma.fields.Nested(PeriodRefSchema))
+    duty = ma.fields.Nested(UnitDutySchema, allow_none=True, metadata={"description": "the township's duty"})
+    desk = ma.fields.Nested(DeskSchema, allow_none=True)

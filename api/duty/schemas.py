@@ -8,7 +8,7 @@ import marshmallow as ma
 
 from api.errors import coded
 from api.extensions import PatchSchema, Schema
-from api.fields import Day, Instant, id_field, text_field
+from api.fields import Day, Instant, id_field, phone_field, text_field
 from api.pagination import CursorArgs, CursorMetaSchema
 from models.duty.model import Holiday
 
@@ -117,6 +117,10 @@ class _PeriodFields(Schema):
     notes = text_field(2000, allow_none=True)
     township_ids = _unit_ids("townships")
     department_ids = _unit_ids("departments")
+    desk_phone = phone_field(allow_none=True, metadata={"description": "the county office's duty desk (安委办值班室)",
+                                                        "example": "0731-55550000"})  # fmt: skip
+    desk_department_id = id_field(allow_none=True, metadata={"description": "the department whose roster staffs "
+                                                             "the county duty desk"})  # fmt: skip
 
 
 class DutyPeriodInSchema(_PeriodFields):
@@ -151,6 +155,8 @@ class DutyPeriodProposalSchema(Schema):
     holiday = ma.fields.String(allow_none=True)
     township_ids = ma.fields.List(ma.fields.Integer())
     department_ids = ma.fields.List(ma.fields.Integer())
+    desk_phone = ma.fields.String(allow_none=True)
+    desk_department_id = ma.fields.Integer(allow_none=True)
 
 
 class DutyPeriodSchema(DutyPeriodProposalSchema):

@@ -1,5 +1,5 @@
 """Duty rosters: one per unit and period, their shifts as they stand and the people on them, and every revision
-submitted, whole.
+submitted, whole; a period's county duty desk (its phone, the department whose roster staffs it).
 
 Revision ID: 0013
 Revises: 0012
@@ -30,6 +30,12 @@ def _unit_columns() -> list[sa.Column]:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("duty_periods") as batch:
+        batch.add_column(sa.Column("desk_phone", sa.String(length=20), nullable=True))
+        batch.add_column(sa.Column("desk_department_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            "fk_duty_periods_desk_department_id_departments", "departments", ["desk_department_id"], ["id"]
+        )
     op.create_table(
         "duty_rosters",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -59,6 +65,7 @@ def upgrade() -> None:
     )
     op.create_index("uq_duty_rosters_period_township", "duty_rosters", ["period_id", "township_id"], unique=True)
     op.create_index("uq_duty_rosters_period_department", "duty_rosters", ["period_id", "department_id"], unique=True)
+    op.create_index("ix_duty_rosters_township_id", "duty_rosters", ["township_id"])
     op.create_table(
         "duty_roster_revisions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -126,6 +133,7 @@ def upgrade() -> None:
         sa.CheckConstraint("role IN ('leader', 'officer')", name="ck_duty_shift_people_role"),
     )
     op.create_index("ix_duty_shift_people_shift_id", "duty_shift_people", ["shift_id"])
+    op.create_index("ix_duty_shift_people_roster_id", "duty_shift_people", ["roster_id"])
     op.create_index("ix_duty_shift_people_period_id", "duty_shift_people", ["period_id"])
 
 
@@ -134,3 +142,7 @@ def downgrade() -> None:
     op.drop_table("duty_shifts")
     op.drop_table("duty_roster_revisions")
     op.drop_table("duty_rosters")
+    with op.batch_alter_table("duty_periods") as batch:
+        batch.drop_constraint("fk_duty_periods_desk_department_id_departments", type_="foreignkey")
+        batch.drop_column("desk_department_id")
+        batch.drop_column("desk_phone")

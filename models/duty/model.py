@@ -108,6 +108,9 @@ class DutyPeriod(Audited, Base):
     leader_required: Mapped[bool] = mapped_column(Boolean)  # a leader on duty on every shift (带班领导)
     holiday: Mapped[str | None] = mapped_column(String(30), nullable=True)  # proposed from this holiday
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the county office's duty desk (安委办值班室): its phone, and the department whose roster staffs it
+    desk_phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    desk_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True)
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -149,6 +152,7 @@ class DutyRoster(Audited, Base):
         CheckConstraint(f"status IN ({sql_values(RosterStatus)})", name="status"),
         Index("uq_duty_rosters_period_township", "period_id", "township_id", unique=True),
         Index("uq_duty_rosters_period_department", "period_id", "department_id", unique=True),
+        Index("ix_duty_rosters_township_id", "township_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -169,7 +173,8 @@ class DutyRoster(Audited, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
 
-    __audit_actions__ = (("decided_at", "decide"), ("submitted_at", "submit"))
+    # (a submission clears the last decision: checked first, it is named a submission)
+    __audit_actions__ = (("submitted_at", "submit"), ("decided_at", "decide"))
 
 
 class DutyRosterRevision(Base):
@@ -228,6 +233,7 @@ class DutyShiftPerson(Base):
         CheckConstraint("(officer_id IS NULL) <> (user_id IS NULL)", name="one_person"),
         CheckConstraint(f"role IN ({sql_values(ShiftRole)})", name="role"),
         Index("ix_duty_shift_people_shift_id", "shift_id"),
+        Index("ix_duty_shift_people_roster_id", "roster_id"),
         Index("ix_duty_shift_people_period_id", "period_id"),
     )
 

@@ -19,7 +19,7 @@ from models import locks
 from models.base import check_version, county_zone, utcnow, write_transaction
 from models.departments.model import Department
 from models.duty.calendar import calendar_year
-from models.duty.model import HOLIDAY_NAMES, DutyPeriod, DutyPeriodUnit, Holiday
+from models.duty.model import HOLIDAY_NAMES, DutyPeriod, DutyPeriodUnit, DutyRoster, DutyShift, Holiday
 from models.errors import Conflict, NotFound, RuleViolation
 from models.listing import Listing
 from models.roles import Caller
@@ -42,7 +42,7 @@ def propose_period(
     """A period for a holiday of the calendar, not stored: from `shift_start` on the day `margin_days` before its
     first day off to `shift_start` on the day `margin_days` after its last (the 2026 National Day's Oct 1-7 with a
     margin of 1: Sep 30 08:30 to Oct 9 08:30), rosters due DEADLINE_DAYS before the start, every active township
-    and department named."""
+    and department named, the county duty desk of the latest period that named one."""
     found = [h for h in calendar_year(session, caller=caller, year=year)["holidays"] if h["holiday"] == holiday]
     if not found:
         raise NotFound(f"the calendar of {year} has no {holiday}", code="holiday-not-in-calendar")
@@ -50,10 +50,18 @@ def propose_period(
     starts = _local(h["from"] - timedelta(days=margin_days), shift_start)
     ends = _local(h["to"] + timedelta(days=1 + margin_days), shift_start)
     deadline = datetime.combine(starts.date() - timedelta(days=DEADLINE_DAYS), DEADLINE_TIME, county_zone())
+    last_desk = session.execute(
+        select(DutyPeriod.desk_phone, DutyPeriod.desk_department_id)
+        .where(DutyPeriod.cancelled_at.is_(None), (DutyPeriod.desk_phone.is_not(None))
+               | (DutyPeriod.desk_department_id.is_not(None)))
+        .order_by(DutyPeriod.created_at.desc(), DutyPeriod.id.desc()).limit(1)
+    ).first()  # fmt: skip
     return {
         "name": f"{year}年{HOLIDAY_NAMES[Holiday(holiday)]}", "starts_at": starts, "ends_at": ends,
         "deadline": deadline, "shift_start": shift_start, "split_at": None, "leader_required": True,
         "holiday": holiday, "township_ids": _active(session, Township), "department_ids": _active(session, Department),
+        "desk_phone": last_desk.desk_phone if last_desk else None,
+        "desk_department_id": last_desk.desk_department_id if last_desk else None,
     }  # fmt: skip
 
 
@@ -83,6 +91,9 @@ def _checked(session: Session, data: dict[str, Any]) -> tuple[list[int], list[in
                             pointer="/department_ids")  # fmt: skip
     if not townships and not departments:
         raise RuleViolation("a period names at least one unit", code="no-units", pointer="/township_ids")
+    if (desk := data.get("desk_department_id")) is not None and _inactive(session, Department, [desk]):
+        raise RuleViolation(f"no active department with id {desk}", code="department-not-found",
+                            pointer="/desk_department_id")  # fmt: skip
     return townships, departments
 
 
@@ -99,7 +110,8 @@ def _set_units(session: Session, period_id: int, townships: list[int], departmen
     session.execute(insert(DutyPeriodUnit.__table__), rows)
 
 
-_FIELDS = ("name", "starts_at", "ends_at", "deadline", "shift_start", "split_at", "leader_required", "holiday", "notes")
+_FIELDS = ("name", "starts_at", "ends_at", "deadline", "shift_start", "split_at", "leader_required", "holiday", "notes",
+           "desk_phone", "desk_department_id")  # fmt: skip
 
 
 def create_period(session: Session, *, caller: Caller, **data: Any) -> DutyPeriod:
@@ -153,6 +165,7 @@ def update_period(
     merged = {k: getattr(period, k) for k in _FIELDS} | {
         "township_ids": units["township_ids"], "department_ids": units["department_ids"]} | changes  # fmt: skip
     townships, departments = _checked(session, merged)
+    _keeps_its_rosters(session, period_id, merged["starts_at"], merged["ends_at"], townships, departments)
     for key in _FIELDS:
         if key in changes:
             setattr(period, key, changes[key])
@@ -163,10 +176,32 @@ def update_period(
     return period
 
 
+def _keeps_its_rosters(
+    session: Session, period_id: int, starts: datetime, ends: datetime, townships: list[int], departments: list[int]
+) -> None:
+    """A change leaves every roster of the period inside it: its unit still named, its shifts within its times."""
+    rosters = session.execute(
+        select(DutyRoster.id, DutyRoster.township_id, DutyRoster.department_id).where(DutyRoster.period_id == period_id)
+    ).all()
+    dropped = [r.id for r in rosters if (r.township_id not in townships if r.township_id is not None
+                                         else r.department_id not in departments)]  # fmt: skip
+    if dropped:
+        raise Conflict(f"the units of rosters {dropped} have written their rosters: they stay named",
+                       code="unit-has-roster")  # fmt: skip
+    outside = session.scalar(
+        select(DutyShift.roster_id)
+        .where(DutyShift.period_id == period_id, (DutyShift.starts_at < starts) | (DutyShift.ends_at > ends))
+        .limit(1)
+    )  # fmt: skip
+    if outside is not None:
+        raise Conflict(f"roster {outside} has shifts outside the new times: change the roster first",
+                       code="rosters-outside-period")  # fmt: skip
+
+
 def cancel_period(
     session: Session, *, caller: Caller, period_id: int, expected_version: int | None, reason: str
 ) -> DutyPeriod:
-    write_transaction(session)
+    write_transaction(session, locks.duty_period(period_id))  # (roster writes check the period under this lock)
     period = _get(session, period_id)
     check_version(period, expected_version)
     if period.cancelled_at is not None:

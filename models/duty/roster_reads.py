@@ -35,6 +35,19 @@ def shifts_of(session: Session, *, caller: Caller, roster_ids: list[int]) -> dic
     read: checked before."""
     if not roster_ids:
         return {}
+    shifts: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for shift in shifts_where(session, caller=caller, where=(DutyShift.roster_id.in_(roster_ids),)):
+        shifts[shift["roster_id"]].append({k: v for k, v in shift.items() if k not in _WHERE_KEYS})
+    return shifts
+
+
+_WHERE_KEYS = frozenset({"roster_id", "period_id", "township_id", "department_id"})
+
+
+def shifts_where(session: Session, *, caller: Caller, where: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """The shifts meeting the clauses on `DutyShift`, by roster and time, with their people (see `shifts_of`) and
+    their `roster_id`, `period_id`, `township_id`, `department_id`."""
+    shift_ids = select(DutyShift.id).where(*where)
     people: dict[int, list[Any]] = defaultdict(list)
     for p in session.execute(
         select(DutyShiftPerson.shift_id, DutyShiftPerson.role, DutyShiftPerson.officer_id, DutyShiftPerson.user_id,
@@ -42,25 +55,25 @@ def shifts_of(session: Session, *, caller: Caller, roster_ids: list[int]) -> dic
                User.display_name.label("user_name"))
         .outerjoin(Officer, Officer.id == DutyShiftPerson.officer_id)
         .outerjoin(User, User.id == DutyShiftPerson.user_id)
-        .where(DutyShiftPerson.roster_id.in_(roster_ids))
+        .where(DutyShiftPerson.shift_id.in_(shift_ids))
         .order_by(DutyShiftPerson.shift_id, DutyShiftPerson.position)
     ):  # fmt: skip
         people[p.shift_id].append(p)
-    shifts: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    found = []
     for s in session.execute(
-        select(DutyShift.id, DutyShift.roster_id, DutyShift.starts_at, DutyShift.ends_at, DutyShift.phone,
-               DutyShift.notes)
-        .where(DutyShift.roster_id.in_(roster_ids))
+        select(DutyShift.id, DutyShift.roster_id, DutyShift.period_id, DutyShift.township_id, DutyShift.department_id,
+               DutyShift.starts_at, DutyShift.ends_at, DutyShift.phone, DutyShift.notes)
+        .where(*where)
         .order_by(DutyShift.roster_id, DutyShift.starts_at, DutyShift.ends_at, DutyShift.position)
     ):  # fmt: skip
-        on = [_person(p) for p in people[s.id]]
-        leaders = [p for p, row in zip(on, people[s.id], strict=True) if row.role == ShiftRole.LEADER.value]
-        shifts[s.roster_id].append({
-            "starts_at": s.starts_at, "ends_at": s.ends_at, "phone": s.phone, "notes": s.notes,
-            "leader": leaders[0] if leaders else None,
-            "officers": [p for p, row in zip(on, people[s.id], strict=True) if row.role == ShiftRole.OFFICER.value],
+        on = [(row.role, _person(row)) for row in people[s.id]]
+        found.append({
+            "roster_id": s.roster_id, "period_id": s.period_id, "township_id": s.township_id,
+            "department_id": s.department_id, "starts_at": s.starts_at, "ends_at": s.ends_at, "phone": s.phone,
+            "notes": s.notes, "leader": next((p for role, p in on if role == ShiftRole.LEADER.value), None),
+            "officers": [p for role, p in on if role == ShiftRole.OFFICER.value],
         })  # fmt: skip
-    return shifts
+    return found
 
 
 def _person(row: Any) -> dict[str, Any]:

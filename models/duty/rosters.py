@@ -213,6 +213,9 @@ def update_roster(
     roster, period = _roster_for_write(session, caller, roster_id)
     check_version(roster, expected_version)
     _open(period)
+    if "shifts" in changes and not changes["shifts"] and roster.revision > 0:
+        raise RuleViolation("a submitted roster keeps its shifts: a change without any is not submitted",
+                            code="roster-empty", pointer="/shifts")  # fmt: skip
     if "shifts" in changes:
         shifts = _checked_shifts(session, caller, period, changes["shifts"], township_id=roster.township_id,
                                 department_id=roster.department_id)  # fmt: skip
@@ -256,12 +259,12 @@ def decide_roster(
     if roster.status != RosterStatus.SUBMITTED.value:
         raise Conflict(f"the roster is {roster.status}: only a submitted roster is approved or returned",
                        code="roster-not-submitted")  # fmt: skip
+    revision = session.scalar(select(DutyRosterRevision).where(
+        DutyRosterRevision.roster_id == roster.id, DutyRosterRevision.number == roster.revision))  # fmt: skip
     now = utcnow()
     decision = RosterStatus.APPROVED if approve else RosterStatus.RETURNED
     roster.status, roster.decided_at, roster.decided_by_user_id = decision.value, now, caller.user_id
     roster.return_reason = None if approve else reason
-    revision = session.scalar(select(DutyRosterRevision).where(
-        DutyRosterRevision.roster_id == roster.id, DutyRosterRevision.number == roster.revision))  # fmt: skip
     revision.decision, revision.decided_at, revision.decided_by_user_id = decision.value, now, caller.user_id
     revision.reason = roster.return_reason
     roster.updated_at, roster.version = now, roster.version + 1
