@@ -193,3 +193,15 @@ class ProposalArgs(Schema):
         metadata={"description": "days of duty before the first day off and after the last (default 1)"},
     )
     shift_start = _clock("when each shift starts (default 08:30)", load_default="08:30")
+
+
+class PersonCalendarArgs(Schema):
+    officer_id = id_field(metadata={"description": "this officer's shifts (default: the caller's own)"})
+    user_id = id_field(
+        metadata={"description": "this account's shifts (an account linked to an officer: the officer's)"}
+    )
+
+    @ma.validates_schema
+    def _at_most_one(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("officer_id") is not None and data.get("user_id") is not None:
+            raise ma.ValidationError(coded("one-person", "give at most one of officer_id, user_id"))

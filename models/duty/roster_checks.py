@@ -38,13 +38,14 @@ def _unit(township_id: int | None, department_id: int | None) -> Unit:
     return ("township", township_id) if township_id is not None else ("department", department_id)  # type: ignore[return-value]
 
 
-def _unit_names(session: Session) -> dict[Unit, str]:
+def unit_names(session: Session, *, caller: Caller) -> dict[Unit, str]:
+    """Every township's and department's name (the county's organisation chart: every role reads it)."""
     names: dict[Unit, str] = {("township", i): n for i, n in session.execute(select(Township.id, Township.name))}
     names |= {("department", i): n for i, n in session.execute(select(Department.id, Department.name))}
     return names
 
 
-def _visible_units(session: Session, caller: Caller) -> set[Unit] | None:
+def visible_units(session: Session, *, caller: Caller) -> set[Unit] | None:
     """The units whose rosters the caller reads (None: every one)."""
     if caller.county_wide:
         return None
@@ -167,7 +168,7 @@ def check_period(
     if period is None:
         raise NotFound(f"there is no duty period with id {period_id}")
     now = now or utcnow()
-    visible = _visible_units(session, caller)
+    visible = visible_units(session, caller=caller)
     named = [
         _unit(u.township_id, u.department_id)
         for u in session.execute(
@@ -192,7 +193,7 @@ def check_period(
     }
     units = sorted(u for u in {*named, *rosters} if visible is None or u in visible)
     roster_unit = {rosters[u].id: u for u in units if u in rosters}
-    names = _unit_names(session)
+    names = unit_names(session, caller=caller)
     problems = _problems(
         period,
         _shifts(session, period),
@@ -231,7 +232,7 @@ def check_roster(
     roster = record_in_scope(session, caller=caller, model=DutyRoster, record_id=roster_id, what="duty roster")
     unit = _unit(roster.township_id, roster.department_id)
     period = session.get(DutyPeriod, roster.period_id)
-    names = _unit_names(session)
+    names = unit_names(session, caller=caller)
     problems = _problems(
         period,
         _shifts(session, period),
