@@ -26,6 +26,7 @@ import logging
 import mmap
 import os
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -101,25 +102,27 @@ class Callers:
         self._entries.clear()
 
 
-_BY_POOL: dict[int, Callers] = {}  # by id(engine.pool): an engine and its execution-option copies share one
+# By the engine's dialect: an engine, its execution-option copies and their connections share one, and it outlives
+# Engine.dispose() (which replaces the pool: keyed by the pool, a disposed engine stopped remembering)
+_BY_DIALECT: weakref.WeakKeyDictionary[Any, Callers] = weakref.WeakKeyDictionary()
 
 
 def remember_callers(engine: Engine, *, directory: Path, seconds: float) -> None:
     """Turn remembering on for `engine` (the app does, at start-up); `seconds` 0 leaves it off."""
     if seconds <= 0:
-        _BY_POOL.pop(id(engine.pool), None)
+        _BY_DIALECT.pop(engine.dialect, None)
         return
     name = hashlib.sha256(engine.url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
     try:
-        _BY_POOL[id(engine.pool)] = Callers(directory / f"callers-epoch-{name}", seconds)
+        _BY_DIALECT[engine.dialect] = Callers(directory / f"callers-epoch-{name}", seconds)
     except OSError as exc:  # a read-only instance directory: every request asks the database, as with 0
         logging.getLogger(__name__).warning("callers not remembered: no epoch file in %s (%s)", directory, exc)
-        _BY_POOL.pop(id(engine.pool), None)
+        _BY_DIALECT.pop(engine.dialect, None)
 
 
 def callers_of(bind: Any) -> Callers | None:
     """The remembered callers of the database `bind` (an engine or connection) serves, or None when off."""
-    return _BY_POOL.get(id(bind.pool)) if _BY_POOL else None
+    return _BY_DIALECT.get(bind.dialect) if _BY_DIALECT else None
 
 
 def forget_callers(bind: Any) -> None:
@@ -136,13 +139,13 @@ def _changed(session: Session) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
-    if _BY_POOL and any(isinstance(o, _WATCHED) for o in (*session.dirty, *session.deleted)):
+    if _BY_DIALECT and any(isinstance(o, _WATCHED) for o in (*session.dirty, *session.deleted)):
         _changed(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _bulk_change(state: ORMExecuteState) -> None:
-    if _BY_POOL and (state.is_update or state.is_delete):
+    if _BY_DIALECT and (state.is_update or state.is_delete):
         mapper = state.bind_mapper
         if mapper is not None and issubclass(mapper.class_, _WATCHED):
             _changed(state.session)

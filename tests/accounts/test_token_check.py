@@ -87,6 +87,17 @@ def test_a_checked_token_is_remembered_until_an_account_changes(app, client, mon
     assert len(asked) == 2  # an account changed (the admin's own session is untouched, but rows were written)
 
 
+def test_a_disposed_engine_keeps_remembering(app, client, monkeypatch):
+    # Engine.dispose() replaces the pool (the CLI's load does, and tests): the remembered callers stay the engine's
+    token = _token(app, client)
+    vera = f.bearer(app, token)
+    db.engine(app).dispose()
+    asked = _asks(monkeypatch)
+    for _ in range(3):
+        assert vera.get(f"{API}/auth/me").status_code == 200
+    assert len(asked) == 1
+
+
 def _vera_id(client) -> int:
     return next(
         u["id"] for u in client.get(f"{API}/users?page_size=500").get_json()["items"] if u["username"] == "vera"
