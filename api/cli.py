@@ -104,7 +104,7 @@ def register_cli(app: Flask) -> None:
             f"{counts['villages']} villages, {counts['cells']} grid cells, {counts['officers']} officers, "
             f"{counts['assignments']} assignments, {counts.get('departments', 0)} departments, "
             f"{counts.get('enterprises', 0)} enterprises, {counts.get('hazards', 0)} hazards, "
-            f"{counts.get('patrols', 0)} patrols (seed {seed})"
+            f"{counts.get('patrols', 0)} patrols, {counts.get('duty_rosters', 0)} duty rosters (seed {seed})"
         )
         names = ", ".join(username for username, _name, _role in DEMO_ACCOUNTS)
         click.echo(f"demo accounts {names}; password {DEMO_PASSWORD!r} (demo only)")

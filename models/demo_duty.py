@@ -2,7 +2,7 @@
 package holds 2026 at most; the demo's days are plausible, not the State Council's: its notice prevails), and two
 duty periods proposed from the calendar and announced by the demo administrator: the 2026 National Day (from the
 package's calendar) and the 2027 Spring Festival (from the entered one), for every township and department.
-Rosters come with the next step of the duty issue.
+Then the units' rosters for both (see `models.demo_duty_rosters`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.accounts.model import User
+from models.demo_duty_rosters import load_demo_rosters
 from models.departments.model import Department
 from models.duty.calendar import enter_year
 from models.duty.model import HolidayYear
@@ -50,4 +51,4 @@ def load_demo_duty(session: Session) -> dict[str, int]:
     for year, holiday in PERIODS:
         proposal = propose_period(session, caller=caller, year=year, holiday=holiday)
         create_period(session, caller=caller, **proposal | {"desk_phone": DESK_PHONE, "desk_department_id": desk})
-    return {"holiday_years": 1, "duty_periods": len(PERIODS)}
+    return {"holiday_years": 1, "duty_periods": len(PERIODS)} | load_demo_rosters(session, caller=caller)

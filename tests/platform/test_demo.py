@@ -294,3 +294,25 @@ def test_the_demo_enters_2027_and_announces_two_duty_periods_from_the_calendar(a
     periods = f.ok(admin.get(f"{API}/duty/periods"))["items"]
     assert [p["name"] for p in periods] == ["2027年春节", "2026年国庆节"]
     assert all(len(p["township_ids"]) == 3 and p["department_ids"] for p in periods)
+
+
+def test_the_demo_rosters_cover_every_unit_with_some_late_one_gap_and_one_double_booking(app, session):
+    counts = load_demo_county(session, **SMALL, enterprises=30, hazards=0, patrols=0)
+    admin = f.bearer(app, f.login(app, "admin", DEMO_PASSWORD).get_json()["access_token"])
+    national_day, spring = sorted(f.ok(admin.get(f"{API}/duty/periods"))["items"], key=lambda p: p["starts_at"])
+    past = f.ok(admin.get(f"{API}/duty/periods/{national_day['id']}/check"))
+    units = len(national_day["township_ids"]) + len(national_day["department_ids"])
+    assert len(past["units"]) == units and all(u["status"] == "approved" for u in past["units"])
+    assert 1 <= sum(u["late"] for u in past["units"]) < units and past["not_submitted"] == []
+    assert past["problems"] == []  # nobody on two days running, every leader reachable
+    returned = [r for r in f.ok(admin.get(f"{API}/duty/rosters?period_id={national_day['id']}"))["items"]
+                if r["revision"] == 2]  # fmt: skip
+    assert len(returned) == 1
+    revisions = f.ok(admin.get(f"{API}/duty/rosters/{returned[0]['id']}/revisions"))["items"]
+    assert [r["decision"] for r in revisions] == ["approved", "returned"]
+    assert revisions[0]["submitted_at"] > revisions[1]["decided_at"] > revisions[1]["submitted_at"]
+    now = f.ok(admin.get(f"{API}/duty/periods/{spring['id']}/check"))
+    kinds = sorted(p["kind"] for p in now["problems"])
+    assert kinds == ["double-booking", "gap"], kinds
+    assert now["not_submitted"] and any(u["status"] == "submitted" for u in now["units"])
+    assert counts["duty_rosters"] == 2 * units - sum(u["roster_id"] is None for u in now["units"])

@@ -73,6 +73,8 @@ def _parse(example: Example) -> Example:
             data.append(next(it))
         elif word == "-G":
             as_query = True
+        elif word in ("-o", "--output"):
+            next(it)  # a file the answer is written to
         elif word.startswith(BASE):
             url = urlsplit(word)
             example.path, example.query = url.path, parse_qsl(url.query)
