@@ -16,7 +16,7 @@ run: deps
 
 ## test: the whole suite, every database test on SpatiaLite and on PostGIS
 test: deps
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 deps: system-deps $(VENV)/.installed
 

@@ -106,6 +106,15 @@ class SpecCheckedClient(FlaskClient):
         return response
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `pytest -n 2 --dist loadgroup` (`make test`), the tests of one backend run on one worker, in their order:
+    each worker builds one backend's database (and only the PostGIS one starts a server)."""
+    for item in items:
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("app")
+        if backend:
+            item.add_marker(pytest.mark.xdist_group(name=backend))
+
+
 @pytest.fixture(scope="session")
 def _resources() -> Iterator[ExitStack]:
     with ExitStack() as stack:
