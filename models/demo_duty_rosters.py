@@ -66,37 +66,39 @@ def _mobile(rng: random.Random) -> str:
     return f"13{rng.randint(500_000_000, 999_999_999)}"
 
 
+def _accounts(
+    session: Session, rng: random.Random, role: Role, count: int, prefix: str, **unit: int
+) -> list[tuple[int, str]]:
+    """The unit's active accounts of `role` (id, username), made up to `count` where it has fewer."""
+    kind, unit_id = next(iter(unit.items()))
+    mine = (User.role == role.value, getattr(User, kind) == unit_id, User.deactivated_at.is_(None))
+    users = [(u.id, u.username) for u in session.execute(select(User.id, User.username).where(*mine).order_by(User.id))]
+    for n in range(len(users), count):
+        username = f"{prefix}{n + 1}"
+        users.append((_account(session, rng, username, role, **unit), username))
+    return users
+
+
 def _units(session: Session, rng: random.Random) -> list[_Unit]:
     """Every active township and department, with its people (accounts made where it has too few)."""
     units = []
     for township_id in session.scalars(select(Township.id).where(Township.retired_at.is_(None)).order_by(Township.id)):
-        users = list(session.execute(select(User.id, User.username).where(
-            User.role == Role.TOWNSHIP_LEADER.value, User.township_id == township_id,
-            User.deactivated_at.is_(None)).order_by(User.id)))  # fmt: skip
-        leaders = [u.id for u in users]
-        for n in range(len(leaders), 2):
-            leaders.append(_account(session, rng, f"t{township_id}.leader{n + 1}", Role.TOWNSHIP_LEADER,
-                                    township_id=township_id))  # fmt: skip
+        leaders = _accounts(session, rng, Role.TOWNSHIP_LEADER, 2, f"t{township_id}.leader", township_id=township_id)
         active = (Officer.township_id == township_id, Officer.deactivated_at.is_(None))
         officers = list(session.scalars(select(Officer.id).where(*active).order_by(Officer.id).limit(6)))
-        username = users[0].username if users else f"t{township_id}.leader1"
-        caller = Caller(user_id=leaders[0], username=username, role=Role.TOWNSHIP_LEADER, township_id=township_id)
+        caller = Caller(user_id=leaders[0][0], username=leaders[0][1], role=Role.TOWNSHIP_LEADER,
+                        township_id=township_id)  # fmt: skip
         units.append(_Unit(("township_id", township_id), caller,
-                           [{"user_id": u, "phone": _mobile(rng)} for u in leaders],
+                           [{"user_id": u, "phone": _mobile(rng)} for u, _ in leaders],
                            [{"officer_id": o} for o in officers], f"0731-5555{township_id:04d}"))  # fmt: skip
     for department_id in session.scalars(
         select(Department.id).where(Department.retired_at.is_(None)).order_by(Department.id)
     ):
-        users = list(session.execute(select(User.id, User.username).where(
-            User.role == Role.DEPARTMENT_STAFF.value, User.department_id == department_id,
-            User.deactivated_at.is_(None)).order_by(User.id)))  # fmt: skip
-        staff = [u.id for u in users]
-        for n in range(len(staff), 4):
-            staff.append(_account(session, rng, f"d{department_id}.staff{n + 1}", Role.DEPARTMENT_STAFF,
-                                  department_id=department_id))  # fmt: skip
-        username = users[0].username if users else f"d{department_id}.staff1"
-        caller = Caller(user_id=staff[0], username=username, role=Role.DEPARTMENT_STAFF, department_id=department_id)
-        people = [{"user_id": u, "phone": _mobile(rng)} for u in staff]
+        staff = _accounts(session, rng, Role.DEPARTMENT_STAFF, 4, f"d{department_id}.staff",
+                          department_id=department_id)  # fmt: skip
+        caller = Caller(user_id=staff[0][0], username=staff[0][1], role=Role.DEPARTMENT_STAFF,
+                        department_id=department_id)  # fmt: skip
+        people = [{"user_id": u, "phone": _mobile(rng)} for u, _ in staff]
         units.append(_Unit(("department_id", department_id), caller, people[:2], people[2:],
                            f"0731-5556{department_id:04d}"))  # fmt: skip
     return units
