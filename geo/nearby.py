@@ -1,5 +1,5 @@
 """Point queries in geodesic metres, through the spatial index, one form per backend: points in a box, within a
-radius, the n nearest, within a distance of a line or polygon.
+radius, the n nearest (and, in `geo.near_geometry`, within a distance of a line or polygon).
 
 Each form takes the mapped geometry attribute of a point table (`Enterprise.location`: POINT, SRID 4326, WGS-84
 lon/lat, a spatial index, an integer primary key `id`, as `geo.index.bbox_filter` needs) and works on any such table.
@@ -13,7 +13,7 @@ Metres are geodesic, on the WGS-84 ellipsoid, on both backends:
   `ST_Distance(a, b, 1)` test them on the ellipsoid: between two points they agree with pyproj's geodesic to the
   last digit. Between a point and a line they do not (SpatiaLite takes the nearest point in degrees: measured up to
   5 % too long at 28°N, 40 % at 53°N), so distances to lines and polygons test points against a geodesic buffer
-  built here (`geodesic_buffer`).
+  (`geo.near_geometry.geodesic_buffer`).
 
 The sphere (PostGIS `use_spheroid=false`, SpatiaLite without the `1`) errs by up to 0.46 % in China: never used.
 Longitudes are taken not to wrap around ±180°.
@@ -21,7 +21,6 @@ Longitudes are taken not to wrap around ±180°.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,14 +28,11 @@ from typing import Any
 
 import numpy as np
 import orjson
-import shapely
 from geoalchemy2 import Geography
-from pyproj import Transformer
-from shapely.geometry import Point, shape
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     ClauseElement,
     ColumnElement,
+    CompoundSelect,
     Connection,
     Float,
     Integer,
@@ -48,7 +44,9 @@ from sqlalchemy import (
     cast,
     func,
     literal_column,
+    null,
     select,
+    union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -59,9 +57,8 @@ from geo.measure import ECCENTRICITY2, SEMI_MAJOR_M, geodesic_distances_m, metre
 MIN_M_PER_DEG_LAT = 110_574.0  # metres per degree of latitude at the equator, its least (WGS-84: 110 574.27)
 SLACK = 1.001  # boxes are widened by this much more than the geometry needs (rounding; a box is only a filter)
 WHOLE_EARTH_M = 20_100_000.0  # longer than any geodesic on WGS-84 (half a meridian: 20 004 km)
-EDGE_DEG = 0.001  # edges are cut to this length (~100 m), so that they mean the same straight lon/lat line everywhere
-QUAD_SEGS = 32  # buffer arcs: a quarter circle in 32 chords
 _GEOGRAPHY = Geography(geometry_type=None)
+
 Read = Callable[[Select, dict[str, Any]], list[dict[str, Any]]]  # runs a statement with parameters: its rows
 
 
@@ -188,21 +185,51 @@ def _reach(radius: ColumnElement[float], lat: ColumnElement[float]) -> tuple[Col
 RUNGS = tuple(250.0 * 2 ** (i / 2) for i in range(19))  # metres: 250 m to 128 km, each √2 times the last
 
 
-def _ladder(geom: InstrumentedAttribute, n: int) -> Select:
-    """SpatiaLite: the half-width in metres of the smallest of the boxes `RUNGS` around (near_lon, near_lat) that
-    holds 4n/π entries of the R*Tree (near_dlon, near_dlat: degrees per metre there), so that the circle inside it
-    holds about n; WHOLE_EARTH_M when none does. Each count reads at most that many entries of the index, and only
-    until one box holds enough. The count is written into the statement: SQLite runs it in 30 µs so, and in 400 µs
-    with it a parameter."""
-    lon, lat, count = _NEAR["lon"], _NEAR["lat"], math.ceil(n * 4 / math.pi)
-    per_lon, per_lat = bindparam("near_dlon", type_=Float), bindparam("near_dlat", type_=Float)
-    rungs = []
+def _first_candidates(base: Select, geom: InstrumentedAttribute, n: int) -> CompoundSelect:
+    """SpatiaLite, in one statement: the candidates of `base` in the box of a circle likely to hold n of them, as
+    `Nearby.within` answers them; and a row of its own with that circle's radius (`near_m`, NULL in the others).
+    The radius is the half-width of the smallest of the boxes `RUNGS` around (near_lon, near_lat) that holds 4n/π
+    entries of the R*Tree (near_dlon, near_dlat: degrees per metre there), so that the circle inside it holds about
+    n; WHOLE_EARTH_M when none does. Each count reads at most that many entries of the index. The count is written
+    into the statement: SQLite runs it in 30 µs so, and in 400 µs with it a parameter. The point is bound once, in
+    `near_point` (4 parameters, not 152 for the rungs' boxes)."""
+    count = math.ceil(n * 4 / math.pi)
+    names = ("lon", "lat", "dlon", "dlat")
+    point = select(*(bindparam(f"near_{name}", type_=Float).label(name) for name in names)).cte("near_point")
+    lon, lat, per_lon, per_lat = (point.c[name] for name in names)
+    holds = []  # whether the box of each rung holds enough entries: true from some rung on
     for metres in RUNGS:
         half_lon, half_lat = _number(metres) * per_lon, _number(metres) * per_lat
         box = (lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
         held = select(func.count()).select_from(entries_in_box(geom, box, count).subquery()).scalar_subquery()
-        rungs.append((held >= literal_column(str(count), Integer), _number(metres)))
-    return select(case(*rungs, else_=_number(WHOLE_EARTH_M)).label("radius"))
+        holds.append(held >= literal_column(str(count), Integer))
+
+    def smallest(low: int, high: int) -> ColumnElement[float]:
+        """The first rung from `low` to `high` that holds enough (`high` past the last: none), by bisection: 4 or 5
+        counts instead of one per rung up to it (7 on the demo county)."""
+        if low == high:
+            return _number(RUNGS[low] if low < len(RUNGS) else WHOLE_EARTH_M)
+        middle = (low + high) // 2
+        return case((holds[middle], smallest(low, middle)), else_=smallest(middle + 1, high))
+
+    radius = select(smallest(0, len(RUNGS)).label("m"), lon, lat).cte("near_radius")
+    radius = radius.prefix_with("MATERIALIZED")  # the ladder run once, not once for each use of the radius
+    dlon, dlat = _reach(radius.c.m, radius.c.lat)  # `circle_bounds` in SQL
+    reach = select(
+        radius.c.m,
+        (radius.c.lon - dlon).label("minx"),
+        func.max(radius.c.lat - dlat, _number(-90)).label("miny"),
+        (radius.c.lon + dlon).label("maxx"),
+        func.min(radius.c.lat + dlat, _number(90)).label("maxy"),
+    ).cte("near_reach")
+    reach = reach.prefix_with("MATERIALIZED")
+    bounds = tuple(select(reach.c[name]).scalar_subquery() for name in ("minx", "miny", "maxx", "maxy"))
+    (key,) = geom.class_.__table__.primary_key.columns
+    candidates = base.with_only_columns(
+        key.label("near_id"), func.ST_X(geom).label("near_x"), func.ST_Y(geom).label("near_y"), null().label("near_m"),
+        maintain_column_froms=True,
+    ).where(bbox_filter("sqlite", geom, bounds))  # fmt: skip
+    return union_all(candidates, select(null(), null(), null(), reach.c.m))
 
 
 @dataclass(frozen=True)
@@ -294,7 +321,7 @@ class Nearby:
         values = {**params, **self.values(lon, lat, metres, n)}
         if self.by_keys is None:
             return read(self.within, values)
-        keys, metres_to = self._measured(read, values, lon, lat)
+        keys, metres_to = self._measured(read(self.within, values), lon, lat)
         inside = metres_to <= metres
         return self._rows(read, params, keys[inside], metres_to[inside], n)
 
@@ -303,20 +330,23 @@ class Nearby:
     ) -> Any:
         """The `n` rows nearest to (lon, lat) by geodesic distance, nearest first (ties by primary key), with
         `distance_m`; fewer when there are fewer. Exact, not a planar approximation: the answer is always the n
-        nearest within a radius that holds n rows, through the index.
+        nearest within a radius that holds n rows, through the index (whichever the radius: it only sets the cost).
 
         PostGIS: one statement; it finds that radius by KNN on the index (the n nearest in degrees: the farthest of
         them by geodesic distance is a radius that holds n rows), then the n nearest within it. SpatiaLite (whose KNN
-        virtual table answers nothing in 5.0.1): circles from `start_m` (by default one the R*Tree suggests, see
-        `_first_radius`), each grown by how many rows the last one held, until one holds n rows or the whole Earth,
-        each a cheap read of the candidates in its box; then the n rows."""
+        virtual table answers nothing in 5.0.1): circles from `start_m` (by default one the R*Tree suggests, read
+        with its candidates: see `_first_candidates`), each grown by how many rows the last one held, until one
+        holds n rows or the whole Earth, each a cheap read of the candidates in its box; then the n rows."""
         if n <= 0:
             return []
         if self.by_keys is None:
             return read(self._nearest_in_one(n), {**params, "near_lon": lon, "near_lat": lat})
-        radius = self._first_radius(read, lon, lat, n) if start_m is None else start_m
+        if start_m is None:
+            radius, candidates = self._first(read, params, lon, lat, n)
+        else:
+            radius, candidates = start_m, read(self.within, {**params, **self.values(lon, lat, start_m, n)})
         while True:
-            keys, metres_to = self._measured(read, {**params, **self.values(lon, lat, radius, n)}, lon, lat)
+            keys, metres_to = self._measured(candidates, lon, lat)
             inside = metres_to <= radius
             held = int(inside.sum())
             if held >= n or radius >= WHOLE_EARTH_M:
@@ -325,20 +355,24 @@ class Nearby:
             # at least 1.5 times; nothing in it -> 4 times
             grow = 4.0 if not held else max(1.5, 1.25 * math.sqrt(n / held))
             radius = min(radius * grow, WHOLE_EARTH_M)
+            candidates = read(self.within, {**params, **self.values(lon, lat, radius, n)})
 
-    def _first_radius(self, read: Read, lon: float, lat: float, n: int) -> float:
-        """SpatiaLite: a circle likely to hold n rows, from the R*Tree alone (see `_ladder`): reading the candidates
-        of a circle costs far less than reading them again for a larger one, but each costs its box's entries."""
+    def _first(self, read: Read, params: dict[str, Any], lon: float, lat: float, n: int) -> tuple[float, list[Any]]:
+        """SpatiaLite: a circle likely to hold n rows, from the R*Tree alone, and the candidates in its box, in one
+        read (see `_first_candidates`): reading the candidates of a circle costs far less than reading them again
+        for a larger one, but each costs its box's entries."""
+        stmt = self._by_count.get(n)
+        if stmt is None:
+            stmt = self._by_count[n] = _first_candidates(self.base, self.geom, n)
         per_lon, per_lat = metres_per_degree(lat)
-        ladder = self._by_count.get(n)
-        if ladder is None:
-            ladder = self._by_count[n] = _ladder(self.geom, n)
-        (row,) = read(ladder, {"near_lon": lon, "near_lat": lat, "near_dlon": 1 / per_lon, "near_dlat": 1 / per_lat})
-        return float(row["radius"])
+        point = {"near_lon": lon, "near_lat": lat, "near_dlon": 1 / per_lon, "near_dlat": 1 / per_lat}
+        rows = read(stmt, {**params, **point})
+        radius = next(row["near_m"] for row in rows if row["near_m"] is not None)
+        return float(radius), [row for row in rows if row["near_m"] is None]
 
-    def _measured(self, read: Read, values: dict[str, Any], lon: float, lat: float) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def _measured(candidates: list[Any], lon: float, lat: float) -> tuple[np.ndarray, np.ndarray]:
         """SpatiaLite: the primary keys of the candidates in the box, and their geodesic distances to (lon, lat)."""
-        candidates = read(self.within, values)
         keys = np.array([row["near_id"] for row in candidates], dtype=np.int64)
         lons = [row["near_x"] for row in candidates]
         lats = [row["near_y"] for row in candidates]
@@ -352,7 +386,12 @@ class Nearby:
         chosen = keys[order].tolist()
         rows = read(self.by_keys, {**params, "near_ids": orjson.dumps(chosen).decode()})
         found = {row[self.key]: row for row in rows}
-        return [{**found[k], "distance_m": d} for k, d in zip(chosen, metres_to[order].tolist(), strict=True)]
+        answered = []
+        for key, metres in zip(chosen, metres_to[order].tolist(), strict=True):
+            row = found[key]  # read for this answer: completed in place
+            row["distance_m"] = metres
+            answered.append(row)
+        return answered
 
 
 def nearest(
@@ -369,78 +408,3 @@ def nearest(
     statements built for this call."""
     read: Read = lambda stmt, params: [dict(row) for row in db.execute(stmt, params).mappings()]  # noqa: E731
     return Nearby.build(_dialect_of(db), base, geom).nearest(read, {}, lon, lat, n, start_m)
-
-
-def as_geometry(value: BaseGeometry | dict[str, Any] | str) -> BaseGeometry:
-    """A shapely geometry from a shapely geometry, a GeoJSON geometry (mapping or text) or WKT, in lon/lat."""
-    if isinstance(value, BaseGeometry):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if not text.startswith("{"):
-            return shapely.from_wkt(text)
-        value = json.loads(text)
-    return shape(value)
-
-
-def geodesic_buffer(geometry: BaseGeometry, metres: float) -> BaseGeometry:
-    """A lon/lat polygon holding every point within `metres` (geodesic) of `geometry`, and none more than 0.08 %
-    farther (measured: its edge lies 1.0000 to 1.0008 times `metres` from the geometry, at 20° to 53°N).
-
-    Built in a transverse Mercator centred on the geometry (conformal: a local circle stays round; its scale, which
-    grows as x²/2R² away from the central meridian, is made up for). The buffer's arcs are chords whose ends lie a
-    little outside the circle, so that no chord cuts inside it.
-    """
-    minx, miny, maxx, maxy = geometry.bounds
-    lon0, lat0 = (minx + maxx) / 2, (miny + maxy) / 2
-    mercator = Transformer.from_pipeline(  # a pipeline: no look-up in PROJ's database (~20 ms for EPSG:4326)
-        "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
-        f"+step +proj=tmerc +lat_0={lat0!r} +lon_0={lon0!r} +ellps=WGS84"
-    )
-
-    def to_metres(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(mercator.transform(xy[:, 0], xy[:, 1]))
-
-    def to_degrees(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(mercator.transform(xy[:, 0], xy[:, 1], direction="INVERSE"))
-
-    local = shapely.transform(shapely.segmentize(geometry, EDGE_DEG), to_metres)
-    reach = (maxx - minx) / 2 * metres_per_degree(lat0)[0] + metres  # farthest from the central meridian
-    scale = 1 + reach**2 / (2 * 6_371_000.0**2)  # the projection's scale there: its metres are that much too long
-    # GEOS cuts an arc of angle a into round(a / q) chords, q = 90° / QUAD_SEGS: a chord may span up to 1.5 q.
-    chords = math.cos(1.5 * math.pi / (4 * QUAD_SEGS))
-    zone = local.buffer(metres * scale / chords, quad_segs=QUAD_SEGS)
-    return shapely.transform(shapely.segmentize(zone, 100.0), to_degrees)
-
-
-def within_distance_of(
-    dialect: str, geom: InstrumentedAttribute, geometry: BaseGeometry | dict[str, Any] | str, metres: float
-) -> ColumnElement[bool]:
-    """Points within `metres` (geodesic) of any part of `geometry` (WKT, GeoJSON or shapely, in lon/lat: a line, a
-    polygon and its inside, or a multi-part one), through the spatial index.
-
-    Edges are straight lines in lon/lat (as GeoJSON means them); they are cut to 0.001° first, so that PostGIS's
-    great-circle edges (and the buffer's projected ones) follow them to a fraction of a millimetre.
-
-    PostGIS: candidates by `ST_DWithin` in degrees on the geometry's index, then `ST_DWithin` on geography, exact.
-    SpatiaLite: candidates in the box of `geodesic_buffer` through the R*Tree, then `ST_Intersects` with it, which
-    may take in points up to 0.08 % beyond `metres`.
-    """
-    target = as_geometry(geometry)
-    if isinstance(target, Point):
-        return within_radius(dialect, geom, target.x, target.y, metres)
-    edges = shapely.segmentize(target, EDGE_DEG)
-    if dialect == "sqlite":
-        zone = geodesic_buffer(edges, metres)
-        exact = func.ST_Intersects(geom, func.GeomFromWKB(zone.wkb, SRID)) == 1
-        return and_(bbox_filter(dialect, geom, zone.bounds), exact)
-    # A planar distance in degrees picks the candidates through the index (a path m long spans at most m / kmin
-    # degrees, kmin the shortest degree it may cross: see `_reach_deg`). Each geometry is built once, in a subquery:
-    # after five runs of a prepared statement, PostgreSQL may switch to a generic plan that would rebuild it per row.
-    reach = max(_reach_deg(edges.bounds, metres))
-    in_degrees = select(func.ST_GeomFromWKB(edges.wkb, SRID)).scalar_subquery()
-    as_geography = select(func.ST_GeogFromWKB(edges.wkb)).scalar_subquery()
-    return and_(
-        func.ST_DWithin(geom, in_degrees, reach),
-        func.ST_DWithin(cast(geom, _GEOGRAPHY), as_geography, float(metres)),
-    )

@@ -55,9 +55,15 @@ class UTCDateTime(TypeDecorator[datetime]):
             return super().result_processor(dialect, coltype)
 
         # SQLite hands back the text SQLAlchemy stored ("2026-12-04 14:13:17.247310", UTC): read by the C parser,
-        # not SQLAlchemy's regular expression (a tenth of a list's reading)
+        # not SQLAlchemy's regular expression (a tenth of a list's reading), its zone with it (0.2 µs, not 1 µs
+        # with a replace() after); a text that already has a zone, as before
         def process(value: str | None) -> datetime | None:
-            return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+            if value is None:
+                return None
+            try:
+                return datetime.fromisoformat(value + "+00:00")
+            except ValueError:
+                return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
         return process
 

@@ -31,7 +31,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from geo import SRID
 from geo.engine import make_engine
-from geo.nearby import distance_m, in_box, nearest, within_distance_of, within_radius
+from geo.near_geometry import within_distance_of
+from geo.nearby import distance_m, in_box, nearest, within_radius
 from tests.pg_server import postgres_server
 
 CENTRE, SPREAD = (113.1, 28.3), (0.3, 0.25)

@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from geo.nearby import Nearby, in_box, within_distance_of
+from geo.near_geometry import within_distance_of
+from geo.nearby import Nearby, in_box
 from models.base import dialect_of
 from models.enterprises.model import Enterprise
 from models.enterprises.queries import ENTERPRISE_SELECT, bound_filters, enterprise_clauses

@@ -22,16 +22,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from api.db import db
 from geo import SRID
 from geo.index import bbox_filter
+from geo.near_geometry import as_geometry, geodesic_buffer, within_distance_of
 from geo.nearby import (
-    as_geometry,
     circle_bounds,
     distance_m,
     expand_geodesic,
-    geodesic_buffer,
     in_box,
     nearest,
     nearest_within,
-    within_distance_of,
     within_radius,
 )
 from tests.factories import query_plan
