@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from geo.engine import make_engine
 from models.accounts.callers import remember_callers
-from models.reads import HELD_READS, HeldReads
 
 
 class Database:
@@ -45,17 +44,15 @@ class Database:
         On PostgreSQL it reads in autocommit: no BEGIN and ROLLBACK around a request that only reads (two round
         trips saved; each statement sees committed data, as under READ COMMITTED anyway). A write starts its own
         transaction (`models.base.write_transaction`), with its locks, and commits it. (SQLite runs in-process:
-        nothing to save there.) Its reads outside a transaction share one pooled connection (`models.reads.HeldReads`),
-        handed back at teardown. `api.auth` puts the caller in its `info["actor"]`, the audit trail's "who"."""
+        nothing to save there.) `api.auth` puts the caller in its `info["actor"]`, the audit trail's "who"."""
         if "db_session" not in g:
-            g.db_session = current_app.extensions["db"][2](info={HELD_READS: HeldReads()})
+            g.db_session = current_app.extensions["db"][2]()
         return g.db_session
 
     @staticmethod
     def _close(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
         if session is not None:
-            session.info[HELD_READS].release()
             session.close()
 
 

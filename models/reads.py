@@ -4,8 +4,8 @@ A SELECT through `session.execute` pays, every time, for the ORM's execution sta
 and result objects, and the driver's cursor (on PostgreSQL psycopg's generator-driven protocol handling): measured,
 ~0.3 ms of Python for a five-row page, several times the query itself. Two ways around it, same answers:
 
-- `PreparedRead`: a statement built once with bound parameters, whose `first()` runs on a pooled connection
-  outside any transaction (the token check of every request, locate): the request's (`HeldReads`), or its own;
+- `PreparedRead`: a statement built once with bound parameters, whose `first()` runs on a pooled connection of its
+  own, outside any transaction (the token check of every request, locate);
 - `read_rows(session, stmt)`: any SELECT, on the session's own connection (so it sees the session's transaction),
   cached by SQLAlchemy's own cache key: the statement's shape, its literal values taken out as parameters. A list
   built anew for each request (its filters, its cursor, its page size) is compiled once per shape.
@@ -181,50 +181,6 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-# ---- a request's reads on one pooled connection -------------------------------------------------------------------
-
-HELD_READS = "held_reads"  # the key of a session's `HeldReads` in its `info`
-
-
-class HeldReads:
-    """One pooled connection for all the reads of a request made outside any transaction (`read_rows`,
-    `PreparedRead`): checked out at the first and handed back by `release` when the request ends, instead of a
-    checkout and a check-in around each read (6 µs on SQLite, 16 on PostgreSQL with its idle check). A session
-    carries one in `info[HELD_READS]` (`api.db` gives each request's session one); without it, each read checks
-    a connection out and back as before."""
-
-    __slots__ = ("_fairy",)
-
-    def __init__(self) -> None:
-        self._fairy: Any = None
-
-    def connection(self, engine: Any) -> Any:
-        if self._fairy is None:
-            self._fairy = engine.raw_connection()
-        return self._fairy
-
-    def release(self) -> None:
-        fairy, self._fairy = self._fairy, None
-        if fairy is not None:
-            fairy.close()
-
-
-def _run_pooled(session: Session, engine: Any, run: Any) -> Any:
-    """`run(connection)` on the session's held connection, or on one checked out for it alone."""
-    held = session.info.get(HELD_READS)
-    if held is None:
-        pooled = engine.raw_connection()
-        try:
-            return run(pooled)
-        finally:
-            pooled.close()
-    try:
-        return run(held.connection(engine))
-    except BaseException:
-        held.release()  # a failed read may have left it unusable: the next read takes another
-        raise
-
-
 # ---- any SELECT, on the session's connection ----------------------------------------------------------------------
 
 _SHAPES: dict[tuple[Any, ...], _Shape | object] = {}
@@ -257,7 +213,11 @@ def read_rows(session: Session, stmt: Select, params: dict[str, Any] | None = No
             if session.in_transaction():
                 rows = _run(session.connection().connection, dialect, shape, values)
             else:
-                rows = _run_pooled(session, bind, lambda fairy: _run(fairy, dialect, shape, values))
+                pooled = bind.raw_connection()
+                try:
+                    rows = _run(pooled, dialect, shape, values)
+                finally:
+                    pooled.close()
             keys = shape.keys
             return [dict(zip(keys, row, strict=True)) for row in rows]
         except _Untyped:
@@ -291,15 +251,15 @@ class PreparedRead:
                 raise TypeError("a PreparedRead takes no IN of a list: bind its values one by one")
             shape = self._shapes[engine.dialect.name] = compiled
         values = shape.values(shape.compiled.construct_params(params))
-
-        def run(pooled: Any) -> list[tuple[Any, ...]]:
+        pooled = engine.raw_connection()
+        try:
             if engine.dialect.name == "postgresql" and (
                 pooled.dbapi_connection.pgconn.transaction_status != pq.TransactionStatus.IDLE
             ):
                 raise RuntimeError("a prepared read on a connection inside a transaction")
-            return _run(pooled, engine.dialect, shape, values)
-
-        rows = _run_pooled(session, engine, run)
+            rows = _run(pooled, engine.dialect, shape, values)
+        finally:
+            pooled.close()
         return rows[0] if rows else None
 
     def first_mapping(self, session: Session, **params: Any) -> dict[str, Any] | None:
