@@ -224,12 +224,18 @@ def _first_candidates(base: Select, geom: InstrumentedAttribute, n: int) -> Comp
     ).cte("near_reach")
     reach = reach.prefix_with("MATERIALIZED")
     bounds = tuple(select(reach.c[name]).scalar_subquery() for name in ("minx", "miny", "maxx", "maxy"))
+    candidates = _candidates(base, geom, bounds, null().label("near_m"))
+    return union_all(candidates, select(null(), null(), null(), reach.c.m))
+
+
+def _candidates(base: Select, geom: InstrumentedAttribute, bounds: tuple[Any, ...], *more: Any) -> Select:
+    """SpatiaLite: the primary key and lon/lat (`near_id`, `near_x`, `near_y`) of `base`'s rows in the box
+    `bounds`, through the R*Tree; `more` columns after them."""
     (key,) = geom.class_.__table__.primary_key.columns
-    candidates = base.with_only_columns(
-        key.label("near_id"), func.ST_X(geom).label("near_x"), func.ST_Y(geom).label("near_y"), null().label("near_m"),
+    return base.with_only_columns(
+        key.label("near_id"), func.ST_X(geom).label("near_x"), func.ST_Y(geom).label("near_y"), *more,
         maintain_column_froms=True,
     ).where(bbox_filter("sqlite", geom, bounds))  # fmt: skip
-    return union_all(candidates, select(null(), null(), null(), reach.c.m))
 
 
 @dataclass(frozen=True)
@@ -265,12 +271,7 @@ class Nearby:
         (key,) = geom.class_.__table__.primary_key.columns
         base = base.order_by(None).limit(None)
         if dialect == "sqlite":
-            candidates = base.with_only_columns(
-                key.label("near_id"),
-                func.ST_X(geom).label("near_x"),
-                func.ST_Y(geom).label("near_y"),
-                maintain_column_froms=True,
-            ).where(bbox_filter(dialect, geom, bounds))
+            candidates = _candidates(base, geom, bounds)
             keys = func.json_each(_NEAR_IDS).table_valued("value")
             by_keys = base.where(key.in_(select(keys.c.value)))
             return cls(dialect, candidates, by_keys, key.key, base, geom)
